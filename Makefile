@@ -72,6 +72,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
         deps shim
 all: $(BUILD)/tockd $(BUILD)/tockctl
 
+# Keep test objects (make would delete them as intermediates and rebuild every time).
+.SECONDARY:
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) $(CFLAGS) -c $< -o $@

@@ -51,9 +51,10 @@ static void set_mac(struct ntp_packet_view *v, size_t offset, size_t len, const 
 }
 
 /* NTPv4 trailer after the header: extension fields, then optionally a MAC or a
- * crypto-NAK. Following chrony and RFC 7822: a remainder of 20..24 bytes is a MAC (an
- * extension field that is the last one must be at least 28 bytes when no MAC follows);
- * any other remainder must parse as extension fields. */
+ * crypto-NAK. Following chrony and RFC 7822: a remainder of 20..24 bytes is a MAC, and any
+ * remainder of 24 bytes or less that is not a MAC or a crypto-NAK makes the packet invalid
+ * (the last extension field must be at least 28 bytes when no MAC follows); a longer
+ * remainder must parse as extension fields. */
 static int parse_v4_trailer(const uint8_t *buf, size_t len, struct ntp_packet_view *v)
 {
     size_t pos = NTP_HEADER_LEN;
@@ -67,7 +68,7 @@ static int parse_v4_trailer(const uint8_t *buf, size_t len, struct ntp_packet_vi
             set_mac(v, pos, remainder, buf);
             return NTP_OK;
         }
-        if (remainder < NTP_MIN_EF_LEN)
+        if (remainder <= NTP_MAX_V4_MAC_LEN) /* too short to be a valid last field */
             return NTP_ERR_MAC;
         uint16_t type = rd16(buf + pos);
         uint16_t ef_len = rd16(buf + pos + 2);
