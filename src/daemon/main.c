@@ -1,8 +1,358 @@
-/* tockd entry point (placeholder until the daemon shell lands). */
+/* tockd: start-up, the main loop and shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int main(void)
+#include "conf/config.h"
+#include "daemon/clock.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "daemon/ntp_server.h"
+#include "daemon/pidfile.h"
+
+#ifndef TOCK_SYSCONFDIR
+#define TOCK_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG TOCK_SYSCONFDIR "/tock/tock.conf"
+
+struct options {
+    const char *config_path;
+    const char *quickstart_dir; /* non-NULL: the embedded quick-start configuration */
+    int foreground;             /* 0 daemon, 1 -n (syslog), 2 -d (stderr) */
+    int debug;
+    bool no_clock_control;
+    bool check_only;    /* -Q */
+    bool print_config;  /* -p */
+    bool no_root_check; /* -U */
+    int log_level;
+    const char *user;
+};
+
+static void usage(FILE *out)
 {
-    fprintf(stderr, "tockd: not built yet\n");
-    return 1;
+    fprintf(out, "Usage: tockd [OPTION]...\n"
+                 "NTP server and client (chrony.conf compatible).\n\n"
+                 "  -f FILE       configuration file (default " DEFAULT_CONFIG ")\n"
+                 "  -d            stay in the foreground and log to stderr (-d -d: debug)\n"
+                 "  -n            stay in the foreground and log to syslog\n"
+                 "  -x            never adjust the system clock\n"
+                 "  -Q            check the configuration, report every bad line, and exit\n"
+                 "                (0 valid, 1 invalid); sends no packet, resolves no name.\n"
+                 "                Unlike chronyd -Q this is not a one-shot offset query.\n"
+                 "  -p            print the parsed configuration (includes expanded) and exit\n"
+                 "  -L LEVEL      minimum log level: -1 debug, 0 info, 1 warning, 2 error\n"
+                 "  -u USER       user to run as (privilege drop: not active yet)\n"
+                 "  -U            allow starting without root (capabilities from outside)\n"
+                 "  --quickstart[=DIR]\n"
+                 "                use the embedded quick-start configuration: serve the local\n"
+                 "                clock as stratum 10 on 127.0.0.1 and ::1 port 11123, command\n"
+                 "                socket and pidfile in DIR (default ./run)\n"
+                 "  -v, --version print the version and exit\n"
+                 "  -h, --help    this help\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"quickstart", optional_argument, NULL, 'q'},
+        {"version", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    memset(o, 0, sizeof(*o));
+    o->log_level = 0;
+    while ((c = getopt_long(argc, argv, "f:dnxQpL:u:UF:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o->config_path = optarg;
+            break;
+        case 'd':
+            if (o->foreground == 2)
+                o->debug = 1;
+            o->foreground = 2;
+            break;
+        case 'n':
+            if (o->foreground < 1)
+                o->foreground = 1;
+            break;
+        case 'x':
+            o->no_clock_control = true;
+            break;
+        case 'Q':
+            o->check_only = true;
+            break;
+        case 'p':
+            o->print_config = true;
+            break;
+        case 'L': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < -1 || v > 3) {
+                fprintf(stderr, "tockd: invalid log level %s (-1..3)\n", optarg);
+                return -1;
+            }
+            o->log_level = (int)v;
+            break;
+        }
+        case 'u':
+            o->user = optarg;
+            break;
+        case 'U':
+            o->no_root_check = true;
+            break;
+        case 'F':
+            /* seccomp level: accepted for compatibility with chronyd's options. */
+            break;
+        case 'q':
+            o->quickstart_dir = optarg ? optarg : "./run";
+            break;
+        case 'v':
+            printf("tockd %s\n", TOCK_VERSION);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr,
+                "tockd: unexpected argument '%s' (configuration directives go in the file "
+                "given with -f)\n",
+                argv[optind]);
+        return -1;
+    }
+    if (o->quickstart_dir && o->config_path) {
+        fprintf(stderr, "tockd: --quickstart and -f exclude each other\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The embedded quick-start configuration (make run): no root, no internet. */
+static char *quickstart_text(const char *dir)
+{
+    static const char fmt[] =
+        "# tock quick-start configuration (embedded in tockd; see `tockd --quickstart -p`)\n"
+        "# Serve this machine's clock, as chronyd's `local stratum 10`, to this machine only.\n"
+        "port 11123\n"
+        "bindaddress 127.0.0.1\n"
+        "bindaddress ::1\n"
+        "allow 127.0.0.1\n"
+        "allow ::1\n"
+        "local stratum 10\n"
+        "# No UDP command port: tockctl talks to the Unix socket below.\n"
+        "cmdport 0\n"
+        "bindcmdaddress %s/tockd.sock\n"
+        "pidfile %s/tockd.pid\n";
+    size_t len = sizeof(fmt) + 2 * strlen(dir);
+    char *text = malloc(len);
+    if (text)
+        snprintf(text, len, fmt, dir, dir);
+    return text;
+}
+
+/* Creates the quick-start directory (0770) and returns its absolute path. */
+static char *prepare_quickstart_dir(const char *dir, bool create)
+{
+    char resolved[PATH_MAX];
+    if (create && mkdir(dir, 0770) < 0 && errno != EEXIST) {
+        fprintf(stderr, "tockd: cannot create %s: %s\n", dir, strerror(errno));
+        return NULL;
+    }
+    if (!realpath(dir, resolved)) {
+        if (create) {
+            fprintf(stderr, "tockd: %s: %s\n", dir, strerror(errno));
+            return NULL;
+        }
+        /* -p / -Q: show the path as given, nothing is created. */
+        return strdup(dir);
+    }
+    return strdup(resolved);
+}
+
+static int load_config(const struct options *o, struct tock_config *conf)
+{
+    struct conf_diags diags = {0};
+    int rc;
+
+    conf_defaults(conf);
+    if (o->quickstart_dir) {
+        bool create = !o->check_only && !o->print_config;
+        char *dir = prepare_quickstart_dir(o->quickstart_dir, create);
+        if (!dir)
+            return -1;
+        char *text = quickstart_text(dir);
+        free(dir);
+        if (!text)
+            return -1;
+        rc = conf_load_string(text, "<quickstart>", conf, &diags);
+        free(text);
+    } else {
+        rc = conf_load_file(o->config_path ? o->config_path : DEFAULT_CONFIG, conf, &diags);
+    }
+    conf_diags_print(&diags, stderr);
+    if (o->check_only) {
+        const char *name =
+            o->quickstart_dir ? "<quickstart>" : (o->config_path ? o->config_path : DEFAULT_CONFIG);
+        fprintf(stderr, "%s: %d error%s, %d warning%s\n", name, diags.n_errors,
+                diags.n_errors == 1 ? "" : "s", diags.n_warnings, diags.n_warnings == 1 ? "" : "s");
+    }
+    conf_diags_free(&diags);
+    return rc;
+}
+
+/* Forks into the background. The parent waits on a pipe until the child reports that
+ * start-up finished, so a failure is seen in the exit status of the command that started
+ * tockd (systemd Type=forking, init scripts). Returns the write end for the child. */
+static int daemonize(void)
+{
+    int pipefd[2];
+    if (pipe(pipefd) < 0) {
+        perror("tockd: pipe");
+        exit(1);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("tockd: fork");
+        exit(1);
+    }
+    if (pid > 0) {
+        char status = 1;
+        close(pipefd[1]);
+        if (read(pipefd[0], &status, 1) != 1)
+            status = 1;
+        _exit(status);
+    }
+    close(pipefd[0]);
+    setsid();
+    pid = fork();
+    if (pid < 0)
+        _exit(1);
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") < 0)
+        _exit(1);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        if (null > STDERR_FILENO)
+            close(null);
+    }
+    return pipefd[1];
+}
+
+static void report_startup(int fd, char status)
+{
+    if (fd < 0)
+        return;
+    if (write(fd, &status, 1) != 1) {
+        /* The parent is gone; nothing to tell. */
+    }
+    close(fd);
+}
+
+static void on_hangup(void *ctx)
+{
+    (void)ctx;
+    log_info("SIGHUP received");
+}
+
+int main(int argc, char **argv)
+{
+    struct options opts;
+    struct tock_config conf;
+    struct tockd d;
+    int pid_fd = -1;
+    int startup_fd = -1;
+    int rc = 1;
+
+    if (parse_options(argc, argv, &opts) < 0)
+        return 1;
+    if (load_config(&opts, &conf) < 0) {
+        if (!opts.check_only)
+            fprintf(stderr, "tockd: configuration has errors; not starting\n");
+        conf_free(&conf);
+        return 1;
+    }
+    if (opts.check_only) {
+        conf_free(&conf);
+        return 0;
+    }
+    if (opts.print_config) {
+        conf_print(&conf, stdout);
+        conf_free(&conf);
+        return 0;
+    }
+    if (geteuid() != 0 && !opts.no_clock_control && !opts.no_root_check) {
+        fprintf(stderr, "tockd: must be started as root to control the clock (use -x to run "
+                        "without clock control, or -U with capabilities from outside)\n");
+        conf_free(&conf);
+        return 1;
+    }
+
+    memset(&d, 0, sizeof(d));
+    d.conf = &conf;
+    d.foreground = opts.foreground != 0;
+    d.no_clock_control = opts.no_clock_control;
+    int level = opts.debug ? LOG_DEBUG
+                           : (int[]){LOG_INFO, LOG_WARNING, LOG_ERR,
+                                     LOG_CRIT}[opts.log_level < 0 ? 0 : opts.log_level];
+    if (opts.log_level < 0)
+        level = LOG_DEBUG;
+    log_init(opts.foreground == 2 ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG, level);
+    if (!opts.foreground)
+        startup_fd = daemonize();
+
+    if (conf.pidfile) {
+        char err[256];
+        pid_fd = pidfile_acquire(conf.pidfile, err, sizeof(err));
+        if (pid_fd < 0) {
+            log_err("%s", err);
+            goto out;
+        }
+    }
+    loop_install_signal_handlers();
+    d.loop = loop_new();
+    d.clock = clock_none_new();
+    if (!d.loop || !d.clock) {
+        log_err("out of memory");
+        goto out;
+    }
+    if (!opts.no_clock_control)
+        log_warn("clock control is not implemented yet: the system clock is not adjusted "
+                 "(as with -x)");
+    d.precision = clock_measure_precision(d.clock, conf.clockprecision, &d.precision_s);
+    log_info("tockd %s starting (clock driver %s, precision 2^%d s)", TOCK_VERSION, d.clock->name,
+             d.precision);
+    tockd_reference_init(&d);
+    if (ntp_server_start(&d) < 0)
+        goto out;
+
+    report_startup(startup_fd, 0);
+    startup_fd = -1;
+    loop_run(d.loop, on_hangup, &d);
+    log_info("tockd exiting");
+    rc = 0;
+out:
+    report_startup(startup_fd, 1);
+    ntp_server_stop(&d);
+    if (d.clock)
+        d.clock->destroy(d.clock);
+    loop_free(d.loop);
+    pidfile_release(pid_fd, conf.pidfile);
+    conf_free(&conf);
+    return rc;
 }

@@ -1,0 +1,50 @@
+#!/bin/sh
+# make check: installs missing packages (as root), then builds normally and with ASan+UBSan
+# and runs every unit and integration test in both builds. Prints the runners' summary
+# lines and exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+scripts/deps.sh || exit 1
+
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+summary=""
+
+run_build() {
+    label=$1
+    shift
+    echo "== $label: build"
+    if ! make -j"$jobs" WERROR=1 "$@" all shim >/dev/null; then
+        make WERROR=1 "$@" all shim 2>&1 | tail -n 30
+        summary="$summary\n$label: BUILD FAILED"
+        status=1
+        return
+    fi
+    echo "== $label: unit tests"
+    out=$(make -s WERROR=1 "$@" unit 2>&1)
+    rc=$?
+    printf '%s\n' "$out" | grep -v '^unit test_.*: ok'
+    line=$(printf '%s\n' "$out" | grep '^unit tests' | tail -n 1)
+    summary="$summary\n$label: $line"
+    [ $rc -eq 0 ] || status=1
+    echo "== $label: integration tests"
+    out=$(make -s WERROR=1 "$@" integration 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    line=$(printf '%s\n' "$out" | grep -E '(passed|failed|error|skipped)' | tail -n 1)
+    summary="$summary\n$label: integration: $line"
+    [ $rc -eq 0 ] || status=1
+}
+
+run_build "normal build"
+run_build "ASan+UBSan build" SAN=1 BUILD=build/asan
+
+echo "== summary"
+printf "$summary\n" | sed '/^$/d'
+if [ $status -eq 0 ]; then
+    echo "make check: all passed"
+else
+    echo "make check: FAILED"
+fi
+exit $status

@@ -1,0 +1,184 @@
+"""Shared fixtures for tock's integration tests.
+
+Every daemon a test starts is started here, by PID, and stopped here. Ports are random high
+ports checked free on both loopback addresses; tests that need port 123 or other hosts run
+inside network namespaces they create (and delete). Nothing here touches the real clock:
+tockd always runs with -x (or, later, on its simulated clock with CAP_SYS_TIME removed).
+"""
+import os
+import pathlib
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tockutil import ntp_query  # noqa: F401  (re-exported for tests)
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("TOCK_BUILD", REPO / "build"))
+TOCKD = BUILD / "tockd"
+TOCKCTL = BUILD / "tockctl"
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+needs_root = pytest.mark.skipif(not is_root(), reason="needs root (network namespaces)")
+
+
+def free_udp_port():
+    """A random high UDP port that nothing is bound to on 127.0.0.1 or ::1."""
+    for _ in range(200):
+        port = random.randint(20000, 60000)
+        socks = []
+        try:
+            for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                s = socket.socket(fam, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind((addr, port))
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(t)
+            t.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port")
+
+
+class Daemon:
+    """A tockd process started by a test; stopped by PID at the end of the test."""
+
+    def __init__(self, args, workdir, netns=None, env=None):
+        self.args = args
+        self.workdir = workdir
+        self.netns = netns
+        self.log_path = workdir / "tockd.log"
+        self.log_file = open(self.log_path, "w")
+        cmd = [str(TOCKD)] + args
+        if netns:
+            cmd = ["ip", "netns", "exec", netns] + cmd
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        self.proc = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                     cwd=workdir, env=full_env)
+        self.returncode = None
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def wait_log(self, pattern, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log()
+            if re.search(pattern, text):
+                return text
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"tockd log never matched {pattern!r}:\n{self.log()}")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("tockd did not exit on SIGTERM within %.0f s" % timeout)
+        self.returncode = self.proc.returncode
+        self.log_file.close()
+        return self.returncode
+
+    def check_sanitizers(self):
+        text = self.log()
+        for marker in SANITIZER_MARKERS:
+            assert marker not in text, f"sanitizer report in tockd log:\n{text}"
+
+
+@pytest.fixture
+def tockd(tmp_path):
+    """Factory: tockd(config_text, extra_args=(), netns=None) -> running Daemon.
+
+    The config gets a pidfile and a Unix command socket in the test's temp dir unless it
+    sets them. Every daemon is stopped at the end and must exit 0 with no sanitizer report.
+    """
+    started = []
+
+    def start(config, args=("-d", "-x"), netns=None, wait=r"tockd \S+ starting", env=None,
+              expect_running=True):
+        workdir = tmp_path / f"tockd{len(started)}"
+        workdir.mkdir()
+        text = config
+        if "pidfile" not in text:
+            text += f"\npidfile {workdir}/tockd.pid\n"
+        if "bindcmdaddress /" not in text:
+            text += f"\nbindcmdaddress {workdir}/tockd.sock\n"
+        conf = workdir / "tock.conf"
+        conf.write_text(text)
+        d = Daemon(list(args) + ["-f", str(conf)], workdir, netns=netns, env=env)
+        d.conf_path = conf
+        started.append(d)
+        if expect_running:
+            d.wait_log(wait)
+        return d
+
+    yield start
+    errors = []
+    for d in started:
+        was_running = d.alive()
+        rc = d.stop()
+        d.check_sanitizers()
+        if was_running and rc != 0:
+            errors.append(f"tockd exited {rc} on SIGTERM:\n{d.log()}")
+    assert not errors, "\n".join(errors)
+
+
+@pytest.fixture
+def netns():
+    """Factory: netns() -> name of a new network namespace with loopback up; deleted (with
+    everything this test started in it) at the end."""
+    if not is_root():
+        pytest.skip("needs root (network namespaces)")
+    created = []
+
+    def make():
+        name = f"tock-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        created.append(name)
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        return name
+
+    yield make
+    for name in created:
+        # Kill any process still in the namespace (only ones this test started live there).
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True,
+                              text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def require_tool(name):
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} not installed")

@@ -1,0 +1,65 @@
+"""Small NTP helpers for the integration tests (no dependency beyond the standard library)."""
+import socket
+import struct
+import time
+
+NTP_EPOCH = 2208988800
+
+
+def to_ntp(t):
+    sec = int(t)
+    frac = int((t - sec) * 2**32) & 0xFFFFFFFF
+    return ((sec + NTP_EPOCH) & 0xFFFFFFFF) << 32 | frac
+
+
+def from_ntp(v):
+    return (v >> 32) - NTP_EPOCH + (v & 0xFFFFFFFF) / 2**32
+
+
+def request(version=4, mode=3, poll=6, transmit=None):
+    if transmit is None:
+        transmit = to_ntp(time.time())
+    first = (0 << 6) | (version << 3) | mode
+    return struct.pack(">BBbb", first, 0, poll, -20) + b"\0" * 36 + struct.pack(">Q", transmit)
+
+
+def parse(data):
+    first, stratum, poll, precision = struct.unpack(">BBbb", data[:4])
+    root_delay, root_disp, refid = struct.unpack(">III", data[4:16])
+    ref, org, rx, tx = struct.unpack(">QQQQ", data[16:48])
+    return {
+        "leap": first >> 6, "version": (first >> 3) & 7, "mode": first & 7,
+        "stratum": stratum, "poll": poll, "precision": precision,
+        "root_delay": root_delay / 65536.0, "root_dispersion": root_disp / 65536.0,
+        "refid": refid, "ref": ref, "origin": org, "receive": rx, "transmit": tx,
+        "length": len(data),
+    }
+
+
+def exchange(addr, port, payload, timeout=1.0):
+    """Sends payload, returns the reply bytes or None after timeout."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(payload, (addr, port))
+        try:
+            data, _ = s.recvfrom(4096)
+            return data
+        except socket.timeout:
+            return None
+
+
+def ntp_query(addr, port, version=4, poll=6, timeout=1.0):
+    """One client exchange; returns the parsed reply plus offset and delay, or None."""
+    t1 = time.time()
+    req = request(version=version, poll=poll, transmit=to_ntp(t1))
+    reply = exchange(addr, port, req, timeout)
+    t4 = time.time()
+    if reply is None:
+        return None
+    r = parse(reply)
+    t2, t3 = from_ntp(r["receive"]), from_ntp(r["transmit"])
+    r["offset"] = ((t2 - t1) + (t3 - t4)) / 2
+    r["delay"] = (t4 - t1) - (t3 - t2)
+    r["sent_transmit"] = struct.unpack(">Q", req[40:48])[0]
+    return r
