@@ -1,0 +1,126 @@
+#!/bin/sh
+# make bench: serving throughput of tockd against chronyd -x, configured alike, on loopback,
+# in one run. Prints replies per second for each, their ratio, and each one's peak RSS.
+# Server pinned to CPU 0, load generator to CPU 1 (2-core machines); bounded duration.
+#
+# Environment: BENCH_SECONDS (default 5), BENCH_SOCKETS (64), BENCH_WINDOW (4),
+# BENCH_EXTRA_CONF (lines added to both configurations, e.g. a ratelimit),
+# BENCH_ROUNDS (default 3: servers measured alternately, the median is reported).
+set -u
+build=${1:-build}
+cd "$(dirname "$0")/.." || exit 1
+seconds=${BENCH_SECONDS:-5}
+sockets=${BENCH_SOCKETS:-64}
+window=${BENCH_WINDOW:-4}
+rounds=${BENCH_ROUNDS:-3}
+extra=${BENCH_EXTRA_CONF:-}
+
+mkdir -p "$build/bench"
+cc -O2 -Wall -Wextra -o "$build/bench/ntpload" bench/ntpload.c || exit 1
+work=$(mktemp -d /tmp/tock-bench.XXXXXX)
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    /usr/bin/python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 60000)
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", p)); s.close()
+        print(p); break
+    except OSError:
+        pass'
+}
+
+# CPU pinning: "taskset -c N" as a command prefix (exec'd, so $! is the server's pid).
+pin() {
+    if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+        echo "taskset -c $1"
+    fi
+}
+
+common_conf() {
+    printf 'port %s\nbindaddress 127.0.0.1\nallow 127.0.0.0/8\nlocal stratum 10\ncmdport 0\n' "$1"
+    printf 'bindcmdaddress %s/%s.sock\npidfile %s/%s.pid\n' "$work" "$2" "$work" "$2"
+    [ -n "$extra" ] && printf '%s\n' "$extra"
+}
+
+# start NAME: starts the server pinned to CPU 0; sets server_pid and port.
+start() {
+    port=$(free_port)
+    if [ "$1" = tockd ]; then
+        common_conf "$port" tockd >"$work/tockd.conf"
+        $(pin 0) "$build/tockd" -d -x -f "$work/tockd.conf" 2>"$work/tockd.log" &
+    else
+        common_conf "$port" chronyd >"$work/chronyd.conf"
+        echo "dumpdir $work" >>"$work/chronyd.conf"
+        # -x: chronyd never touches the clock; -u root: no privilege drop in a temp dir.
+        $(pin 0) chronyd -x -u root -d -f "$work/chronyd.conf" 2>"$work/chronyd.log" &
+    fi
+    server_pid=$!
+    sleep 1
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        cat "$work/$1.log"
+        exit 1
+    fi
+    # The server must answer at all (and be the one on this port) before the run.
+    if ! $(pin 1) "$build/bench/ntpload" -a 127.0.0.1 -p "$port" -s 4 -w 1 -d 0.3 |
+        grep -qv 'replies=0 '; then
+        echo "$1 does not answer on port $port" >&2
+        exit 1
+    fi
+}
+
+stop() {
+    kill -TERM "$server_pid"
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+}
+
+# measure NAME: one run; appends "rate rss" to $work/NAME.results
+measure() {
+    start "$1"
+    out=$($(pin 1) "$build/bench/ntpload" -a 127.0.0.1 -p "$port" -s "$sockets" -w "$window" \
+        -d "$seconds")
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+    stop
+    rate=$(echo "$out" | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
+    echo "  $1: $out peak_rss_kb=$rss"
+    echo "$rate $rss" >>"$work/$1.results"
+}
+
+median() {
+    sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+servers="tockd"
+command -v chronyd >/dev/null 2>&1 && servers="tockd chronyd"
+echo "make bench: $rounds rounds of ${seconds}s, $sockets client sockets x window $window"
+[ -n "$extra" ] && echo "extra configuration: $extra"
+i=0
+while [ $i -lt "$rounds" ]; do
+    for s in $servers; do
+        measure "$s"
+    done
+    i=$((i + 1))
+done
+
+echo
+printf '%-10s %14s %14s\n' server "replies/s" "peak RSS kB"
+for s in $servers; do
+    rate=$(cut -d' ' -f1 "$work/$s.results" | median)
+    rss=$(cut -d' ' -f2 "$work/$s.results" | median)
+    printf '%-10s %14s %14s\n' "$s" "$rate" "$rss"
+    eval "${s}_rate=$rate ${s}_rss=$rss"
+done
+if [ -n "${chronyd_rate:-}" ]; then
+    awk -v t="$tockd_rate" -v c="$chronyd_rate" -v tr="$tockd_rss" -v cr="$chronyd_rss" \
+        'BEGIN { printf "ratio tockd/chronyd: throughput %.2f, peak RSS %.2f\n", t / c, tr / cr }'
+else
+    echo "chronyd not installed: no comparison"
+fi
