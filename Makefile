@@ -127,7 +127,9 @@ unit: $(UNIT_BINS)
 integration: all $(if $(wildcard tests/shim/clockshim.c),$(SHIM))
 	@TOCK_BUILD=$(abspath $(BUILD)) TOCK_SAN=$(SAN) scripts/run-integration.sh
 
-run: all
+run:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
 	@scripts/quickstart.sh $(BUILD)
 
 check:

@@ -12,8 +12,12 @@ BUILD_PKGS="gcc make pkg-config libssl-dev nettle-dev libseccomp-dev libcap-dev 
 TEST_PKGS="python3 python3-pytest python3-ntplib chrony ntpsec-ntpdig sntp ntpdate iproute2 \
 strace binutils util-linux procps clang libclang-rt-14-dev"
 
+# "deps.sh build" checks only what building needs (make run); no argument: everything.
+wanted="$BUILD_PKGS $TEST_PKGS"
+[ "${1:-}" = build ] && wanted="$BUILD_PKGS"
+
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $wanted; do
     if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
         missing="$missing $p"
     fi
@@ -22,7 +26,7 @@ done
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "tock: missing packages:$missing" >&2
-    echo "tock: run 'make check' as root to install them, or: sudo apt-get install$missing" >&2
+    echo "tock: run this command as root to install them, or: sudo apt-get install$missing" >&2
     exit 1
 fi
 
