@@ -1,0 +1,107 @@
+"""tockd -d keeps to the rules of doc/simulation.md (design/simulation.md), checked
+mechanically: strace -f of a real run, and the dynamic symbols the binary imports."""
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import TOCKD, free_udp_port, require_tool
+from tockutil import ntp_query
+
+HERE = pathlib.Path(__file__).parent
+
+FORBIDDEN_SYSCALLS = {"clone", "clone3", "fork", "vfork", "epoll_create", "epoll_create1",
+                      "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "ppoll",
+                      "sendmmsg", "accept4", "signalfd", "signalfd4", "eventfd", "eventfd2",
+                      "clock_nanosleep", "clock_getres", "alarm", "nanosleep", "dup", "dup3"}
+FORBIDDEN_FLAGS = ("SOCK_NONBLOCK", "SOCK_CLOEXEC", "TFD_CLOEXEC", "CLOCK_BOOTTIME",
+                   "CLOCK_TAI")
+
+
+def run_under_strace(tmp_path, config):
+    require_tool("strace")
+    conf = tmp_path / "tock.conf"
+    conf.write_text(config)
+    trace = tmp_path / "strace.txt"
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    proc = subprocess.Popen(["strace", "-f", "-qq", "-o", str(trace), str(TOCKD), "-d", "-x",
+                             "-f", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env, text=True)
+    return proc, trace
+
+
+def test_strace_of_single_process_mode(tmp_path):
+    port = free_udp_port()
+    proc, trace = run_under_strace(
+        tmp_path, f"port {port}\nbindaddress 127.0.0.1\nbindaddress ::1\nallow 127.0.0.1\n"
+                  f"allow ::1\nlocal stratum 10\ncmdport 0\n"
+                  f"bindcmdaddress {tmp_path}/tockd.sock\npidfile {tmp_path}/tockd.pid\n")
+    try:
+        deadline = time.monotonic() + 10
+        reply = None
+        while reply is None and time.monotonic() < deadline:
+            reply = ntp_query("127.0.0.1", port, timeout=0.2)
+        assert reply is not None, "tockd under strace never answered"
+        assert ntp_query("::1", port) is not None
+    finally:
+        # Signal tockd itself (strace does not forward SIGTERM to its tracee).
+        pidfile = tmp_path / "tockd.pid"
+        deadline = time.monotonic() + 5
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        else:
+            proc.kill()
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    text = trace.read_text()
+    calls = set(re.findall(r"^\d+\s+([a-z0-9_]+)\(", text, re.M))
+    assert "recvmmsg" in calls or "recvmsg" in calls
+    assert "poll" in calls or "pselect6" in calls
+    bad = sorted(calls & FORBIDDEN_SYSCALLS)
+    assert not bad, f"forbidden system calls in single-process mode: {bad}"
+    for flag in FORBIDDEN_FLAGS:
+        assert flag not in text, f"{flag} used in single-process mode"
+    # One process, one thread: every line has the same pid.
+    pids = set(re.findall(r"^(\d+)\s", text, re.M))
+    assert len(pids) == 1, f"more than one task: {pids}"
+    # Socket calls without type flags, and few of them.
+    sockets = re.findall(r"socket\((AF_\w+), ([^,]+),", text)
+    assert sockets and all(t == "SOCK_DGRAM" or t == "SOCK_STREAM" for _, t in sockets), sockets
+    assert len(sockets) <= 20
+    fds = [int(x) for x in re.findall(r"socket\([^)]*\)\s*=\s*(\d+)", text)]
+    assert max(fds) < 100
+
+
+def test_dynamic_symbols_are_on_the_allow_list():
+    """Symbols the simulator cannot intercept (epoll, *64 file calls, ...) must never be
+    imported; every libc symbol tockd imports is on a reviewed allow-list."""
+    require_tool("nm")
+    out = subprocess.run(["nm", "-D", "--undefined-only", str(TOCKD)], capture_output=True,
+                         text=True, check=True).stdout
+    symbols = {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+    allowed = set()
+    prefixes = []
+    for line in (HERE / "sim_allowed_symbols.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        if line.endswith("*"):
+            prefixes.append(line[:-1])
+        else:
+            allowed.add(line)
+    unknown = sorted(s for s in symbols
+                     if s not in allowed and not any(s.startswith(p) for p in prefixes))
+    assert not unknown, ("tockd imports symbols not on tests/integration/"
+                         f"sim_allowed_symbols.txt (check them against doc/simulation.md): "
+                         f"{unknown}")
+    forbidden = [s for s in symbols if re.match(
+        r"^(epoll_\w+|ppoll|pselect|sendmmsg|accept4|signalfd|eventfd|sleep|usleep|alarm|"
+        r"timespec_get|clock_getres|\w+64|recvfrom|__recvfrom_chk|setresuid|setresgid|"
+        r"getpwnam_r|capset|pthread_create|dup|dup3)$", s)]
+    assert not forbidden, f"forbidden symbols imported: {forbidden}"
