@@ -384,7 +384,8 @@ int firewall_plan(const struct tock_config *conf, const struct fw_options *opts,
         return -1;
     }
 
-    qsort(l.items, (size_t)l.n, sizeof(*l.items), region_cmp);
+    if (l.n > 1)
+        qsort(l.items, (size_t)l.n, sizeof(*l.items), region_cmp);
     plan->regions = l.items;
     plan->n_regions = l.n;
     for (int i = 0; i < l.n; i++)
