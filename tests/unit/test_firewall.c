@@ -388,7 +388,16 @@ static void ipv6(void **state)
     assert_false(allows(&c, "2001:db9::1"));
     /* An IPv4-mapped source is checked as IPv4 (separate sockets in tockd). */
     assert_true(allows(&c, "::ffff:192.168.1.9"));
+
     check_golden_all(&c, &with_source, "ipv6");
+
+    /* A rule written on an IPv4-mapped prefix stays an IPv6 rule, as in chrony's table:
+     * IPv4 clients arrive as IPv4, so it opens nothing for them. */
+    struct tock_config m;
+    cfg_init(&m);
+    add_rule(&m, true, false, "::ffff:10.0.0.0/104", 1);
+    assert_false(allows(&m, "10.0.0.1"));
+    assert_false(allows(&m, "::ffff:10.0.0.1"));
 }
 
 /* Bare allow: all IPv4 and all IPv6. */
