@@ -136,7 +136,6 @@ os_field() {
 OS_ID=$(os_field ID)
 OS_LIKE=$(os_field ID_LIKE)
 OS_NAME=$(os_field PRETTY_NAME)
-OS_VERSION=$(os_field VERSION_ID)
 
 PKG=
 case " $OS_ID $OS_LIKE " in
