@@ -361,6 +361,8 @@ struct keys_table *keys_parse(const char *name, const char *text, size_t len,
                               struct keys_diags *diags)
 {
     struct parser ps = {.file = name, .diags = diags};
+    if (diags)
+        memset(diags, 0, sizeof(*diags));
     int line = 0;
     size_t pos = 0;
     while (pos < len && !ps.oom) {

@@ -70,7 +70,8 @@ struct keys_diags {
 struct keys_table;
 
 /* Parses a keyfile's contents (the caller reads the file; `name` is used in messages and
- * must outlive diags). Bad lines are skipped with warnings in diags (may be NULL): wrong
+ * must outlive diags). Bad lines are skipped with warnings in diags (cleared first; may be
+ * NULL): wrong
  * word count or bad ID ("Could not parse key"), ID 0, unknown type, undecodable key, wrong
  * AES key length, duplicate ID (the first one is kept), line too long, too many keys; keys
  * shorter than 80 bits are kept with a warning. Returns the table (possibly empty), or
