@@ -340,7 +340,8 @@ static int compare_entries(const void *a, const void *b)
 /* Sorts by ID and keeps the first definition of each ID. */
 static size_t drop_duplicates(struct parser *ps)
 {
-    qsort(ps->keys, ps->n, sizeof(*ps->keys), compare_entries);
+    if (ps->n > 1)
+        qsort(ps->keys, ps->n, sizeof(*ps->keys), compare_entries);
     size_t out = 0;
     for (size_t i = 0; i < ps->n; i++) {
         if (out > 0 && ps->keys[out - 1].id == ps->keys[i].id) {
