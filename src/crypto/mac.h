@@ -12,7 +12,10 @@
  * A request's MAC must have exactly the length its key gives in its version; anything
  * else - unknown key (including ID 0), wrong digest, wrong length, a crypto-NAK - is
  * MAC_BAD: chronyd does not reply at all. A request without a MAC is always answered
- * unauthenticated. Comparisons are constant-time; nothing is allocated.
+ * unauthenticated. An NTPv4 request with a full-length MAC longer than 24 bytes (chrony
+ * 3.x clients with long keys) is not a MAC packet at all: chronyd 4.x (checked with 4.3)
+ * drops it as a malformed extension field, and so does ntp_packet_parse.
+ * Comparisons are constant-time; nothing is allocated.
  */
 #ifndef TOCK_CRYPTO_MAC_H
 #define TOCK_CRYPTO_MAC_H
@@ -34,15 +37,6 @@ enum mac_result {
  * view->length bytes). Sets *key_id (may be NULL) to the key of a MAC_VALID packet. */
 enum mac_result mac_check(const struct keys_table *keys, const uint8_t *pkt,
                           const struct ntp_packet_view *view, uint32_t *key_id);
-
-/* chronyd also accepts, for older chrony clients, an NTPv4 request with no extension
- * fields and a full-length MAC of 25..68 bytes - which ntp_packet_parse reports as
- * malformed extension fields. chronyd tries that MAC first: call this for an NTPv4 packet
- * of 48 + 25..68 bytes before trusting the extension-field interpretation. MAC_VALID
- * means the packet is authenticated by *key_id (reply in the usual NTPv4 form); MAC_BAD
- * means it is not such a packet. */
-enum mac_result mac_check_v4_long(const struct keys_table *keys, const uint8_t *pkt, size_t len,
-                                  uint32_t *key_id);
 
 /* Length of the MAC field (key ID included) key_id gives in a packet of this version, or
  * 0 for an unknown key. */

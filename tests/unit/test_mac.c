@@ -302,32 +302,14 @@ static void client_version_and_long_v4_macs(void **state)
     assert_int_equal(mac_client_version(t, 60), 3);
     assert_int_equal(mac_client_version(t, 99), 4);
 
-    /* Old chrony clients: NTPv4 with the full 32-byte SHA256 digest (a 36-byte field the
-     * codec cannot take for a MAC). */
+    /* chrony 3.x clients sent NTPv4 with the full digest of long keys; chronyd 4.x drops
+     * those as malformed (checked against 4.3), and so does the codec: no MAC check. */
     uint8_t pkt[NTP_MAX_PACKET_LEN];
     header(pkt, 4);
     size_t len = mac_append(t, 30, 3, pkt, NTP_HEADER_LEN, sizeof(pkt)); /* full digest */
     assert_int_equal(len, 84);
     struct ntp_packet_view v;
     assert_int_not_equal(ntp_packet_parse(pkt, len, &v), NTP_OK);
-    uint32_t key_id = 0;
-    assert_int_equal(mac_check_v4_long(t, pkt, len, &key_id), MAC_VALID);
-    assert_int_equal(key_id, 30);
-    pkt[len - 1] ^= 1;
-    assert_int_equal(mac_check_v4_long(t, pkt, len, NULL), MAC_BAD);
-    pkt[len - 1] ^= 1;
-    /* Not this form: NTPv3, a short field, or too long. */
-    pkt[0] = 0x1b;
-    assert_int_equal(mac_check_v4_long(t, pkt, len, NULL), MAC_BAD);
-    pkt[0] = 0x23;
-    assert_int_equal(mac_check_v4_long(t, pkt, NTP_HEADER_LEN + 24, NULL), MAC_BAD);
-    assert_int_equal(mac_check_v4_long(t, pkt, NTP_HEADER_LEN + 72, NULL), MAC_BAD);
-    /* A 512-bit key's 68-byte field is the longest accepted. */
-    header(pkt, 4);
-    len = mac_append(t, 60, 3, pkt, NTP_HEADER_LEN, sizeof(pkt));
-    assert_int_equal(len, NTP_HEADER_LEN + 68);
-    assert_int_equal(mac_check_v4_long(t, pkt, len, &key_id), MAC_VALID);
-    assert_int_equal(key_id, 60);
     keys_free(t);
 }
 
