@@ -380,11 +380,16 @@ struct clientlog *clientlog_create(const struct clientlog_params *params,
         }
         return log;
     }
-    if (random) {
-        log->hash_seed[0] = random(random_ctx);
-        log->hash_seed[1] = random(random_ctx);
-        log->tick_offset_ns = random(random_ctx) % (NSEC_PER_SEC >> RATELIMIT_TICK_BITS);
+    if (!random) {
+        /* Without random bits every limited request would leak: refuse. */
+        if (error)
+            *error = "The client log needs a random source";
+        free(log);
+        return NULL;
     }
+    log->hash_seed[0] = random(random_ctx);
+    log->hash_seed[1] = random(random_ctx);
+    log->tick_offset_ns = random(random_ctx) % (NSEC_PER_SEC >> RATELIMIT_TICK_BITS);
     log->max_slots = max_slots_for(params->limit_bytes);
     if (!expand_table(log)) {
         if (error)

@@ -62,9 +62,9 @@ struct clientlog;
 /* Creates the log. stats (may be NULL) receives the counters this module owns: ntp_hits,
  * nke_hits, cmd_hits, ntp_drops, nke_drops, cmd_drops and log_drops - the caller must not
  * count those itself. random supplies 32 random bits per call (the leak and KoD draws, the
- * hash seed and the alignment of the 1/16 s clock). Returns NULL and sets *error (static
- * text) on bad parameters ("Rate limiting cannot be enabled with noclientlog") or when out
- * of memory. */
+ * hash seed and the alignment of the 1/16 s clock; required unless inactive). Returns NULL
+ * and sets *error (static text) on bad parameters ("Rate limiting cannot be enabled with
+ * noclientlog", no random source) or when out of memory. */
 struct clientlog *clientlog_create(const struct clientlog_params *params,
                                    struct server_stats *stats, uint32_t (*random)(void *ctx),
                                    void *random_ctx, const char **error);

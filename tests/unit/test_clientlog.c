@@ -119,6 +119,11 @@ static void noclientlog(void **state)
     p.cmd = rl(-4, 8, 2, 0);
     assert_null(clientlog_create(&p, &stats, const_word, &word, &err));
 
+    /* An active log needs randomness (else every limited request would leak). */
+    struct clientlog_params q = params(524288);
+    assert_null(clientlog_create(&q, &stats, NULL, NULL, &err));
+    assert_string_equal(err, "The client log needs a random source");
+
     p.cmd.enabled = false;
     struct clientlog *log = make(&p, &stats, &word);
     assert_false(clientlog_active(log));
