@@ -301,9 +301,16 @@ static void parse_line(struct parser *ps, const char *p, size_t len, int line)
         type_name[tlen] = '\0';
         type = words[1].len < sizeof(type_name) ? keys_type_from_name(type_name) : -1;
         if (type < 0) {
+            /* Quote at most 32 characters of the unknown name, printable ones only. */
+            char shown[33];
+            size_t n_shown = words[1].len < 32 ? words[1].len : 32;
+            for (size_t i = 0; i < n_shown; i++) {
+                char c = words[1].p[i];
+                shown[i] = c > ' ' && c < 0x7f ? c : '?';
+            }
+            shown[n_shown] = '\0';
             diag_add(ps->diags, KEYS_DIAG_WARNING, ps->file, line,
-                     "Unknown hash function or cipher %.*s in key %u",
-                     (int)(words[1].len > 32 ? 32 : words[1].len), words[1].p, id);
+                     "Unknown hash function or cipher %s in key %u", shown, id);
             return;
         }
         value = &words[2];

@@ -126,7 +126,8 @@ static void bad_lines_are_skipped_with_warnings(void **state)
                        "+5 MD5 abcdefghijkl\n"                          /* 16 */
                        "30 SHA1 HEX:+1\n"                               /* 17 */
                        "31 MD5 ASCII:abcdefghijk\n"                     /* 18: ok */
-                       "31 SHA1 ASCII:the-duplicate\n";                 /* 19 */
+                       "31 SHA1 ASCII:the-duplicate\n"                  /* 19 */
+                       "32 SHA\x1b[2J ASCII:escape-sequence\n";         /* 20 */
     struct keys_table *t = parse(text, &d);
     int i = 0;
     expect_diag(&d, i++, 1, "Key 10 is too short (40 bits");
@@ -143,6 +144,7 @@ static void bad_lines_are_skipped_with_warnings(void **state)
         expect_diag(&d, i++, line, "Could not parse key");
     expect_diag(&d, i++, 17, "Could not decode key 30");
     expect_diag(&d, i++, 19, "Detected duplicate key 31 (first defined at line 18)");
+    expect_diag(&d, i++, 20, "Unknown hash function or cipher SHA?[2J in key 32");
     assert_int_equal(d.n, i);
     assert_int_equal(d.n_warnings, i);
     assert_int_equal(d.n_dropped, 0);
