@@ -338,6 +338,8 @@ int main(int argc, char **argv)
     log_info("tockd %s starting (clock driver %s, precision 2^%d s)", TOCK_VERSION, d.clock->name,
              d.precision);
     tockd_reference_init(&d);
+    if (tockd_access_init(&d) < 0)
+        goto out;
     if (ntp_server_start(&d) < 0)
         goto out;
 
@@ -349,6 +351,7 @@ int main(int argc, char **argv)
 out:
     report_startup(startup_fd, 1);
     ntp_server_stop(&d);
+    tockd_access_free(&d);
     if (d.clock)
         d.clock->destroy(d.clock);
     loop_free(d.loop);

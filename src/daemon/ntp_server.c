@@ -12,7 +12,10 @@
 #include "daemon/loop.h"
 #include "daemon/rand.h"
 #include "daemon/udp.h"
+#include "crypto/mac.h"
 #include "proto/ntp_packet.h"
+#include "serve/acl.h"
+#include "serve/clientlog.h"
 #include "serve/ntp_reply.h"
 
 #define MAX_SERVER_SOCKETS 2
@@ -29,7 +32,6 @@ struct ntp_server {
     int n_fds;
     struct udp_batch batch;
     struct ntp_reply_history history;
-    struct ntp_server_counters counters;
 };
 
 static bool has_nts_fields(const struct ntp_packet_view *v)
@@ -42,83 +44,103 @@ static bool has_nts_fields(const struct ntp_packet_view *v)
     return false;
 }
 
-/* Classifies a parse failure into its counter. */
-static void count_parse_error(struct ntp_server_counters *c, int err)
+static enum server_drop_reason parse_error_reason(int err)
 {
     switch (err) {
     case NTP_ERR_SHORT:
-        c->drop_short++;
-        break;
     case NTP_ERR_ALIGN:
-        c->drop_align++;
-        break;
     case NTP_ERR_LONG:
-        c->drop_long++;
-        break;
+        return SERVER_DROP_BAD_LENGTH;
     case NTP_ERR_VERSION:
-        c->drop_version++;
-        break;
+        return SERVER_DROP_BAD_VERSION;
     default:
-        c->drop_ext_field++;
-        break;
+        return SERVER_DROP_BAD_EXT;
     }
 }
 
+/* One request, in chronyd's order (inventory 7.1): parse, access check, mode, client log
+ * and rate limit, authentication, reply. Every silent drop is counted. */
 static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_msg *m)
 {
     struct tockd *d = s->d;
-    struct ntp_server_counters *c = &s->counters;
+    struct server_stats *st = &d->stats;
     struct ntp_packet_view req;
-    uint8_t reply[NTP_HEADER_LEN];
+    uint8_t reply[NTP_HEADER_LEN + NTP_MAX_MAC_LEN];
     struct timespec rx, tx;
 
-    c->received++;
     if (m->truncated) {
-        c->drop_long++;
+        st->dropped[SERVER_DROP_BAD_LENGTH]++;
         return;
     }
     int err = ntp_packet_parse(m->buf, m->len, &req);
     if (err != NTP_OK) {
-        count_parse_error(c, err);
+        st->dropped[parse_error_reason(err)]++;
+        return;
+    }
+    if (!acl_allowed(d->ntp_acl, &m->from.ip)) {
+        st->dropped[SERVER_DROP_DENIED]++;
         return;
     }
     if (req.h.mode != NTP_MODE_CLIENT) {
-        c->drop_mode++;
-        if (req.h.mode == NTP_MODE_CONTROL || req.h.mode == NTP_MODE_PRIVATE)
-            c->drop_control++;
+        bool control = req.h.mode == NTP_MODE_CONTROL || req.h.mode == NTP_MODE_PRIVATE;
+        st->dropped[control ? SERVER_DROP_CONTROL : SERVER_DROP_BAD_MODE]++;
         return;
     }
-    if (req.auth != NTP_AUTH_NONE) {
-        /* A MAC needs a key table (keyfile); a crypto-NAK is never answered. */
-        c->drop_auth++;
-        return;
-    }
-    if (has_nts_fields(&req)) {
-        c->drop_nts++;
-        return;
-    }
-
     if (m->has_rx_ts)
         d->clock->cook(d->clock, &m->rx_ts, &rx);
     else
         clock_now(d->clock, &rx);
+
+    enum clientlog_verdict verdict =
+        clientlog_access(d->clientlog, CLIENTLOG_NTP, &m->from.ip, &rx);
+    if (verdict == CLIENTLOG_DROP)
+        return; /* counted by the client log */
+
+    uint32_t key_id = 0;
+    enum mac_result auth = mac_check(d->keys, m->buf, &req, &key_id);
+    if (auth == MAC_BAD) {
+        st->dropped[SERVER_DROP_BAD_AUTH]++;
+        return;
+    }
+    if (has_nts_fields(&req)) {
+        /* No NTS server runs: there is no key to check the request with. */
+        st->dropped[SERVER_DROP_BAD_AUTH]++;
+        return;
+    }
+    if (auth == MAC_VALID)
+        st->ntp_auth_hits++;
+
+    const struct ratelimit *rl = clientlog_ratelimit(d->clientlog, CLIENTLOG_NTP);
     struct ntp_reply_input in = {
         .request = &req,
         .reference = tockd_reference(d, &rx),
         .rx_time = rx,
         .precision = d->precision,
+        .ratelimit_enabled = d->conf->ratelimit.enabled,
+        .ratelimit_interval = ratelimit_min_poll(rl),
+        .kod_rate = verdict == CLIENTLOG_KOD,
         .rx_fuzz = rand_u32(),
     };
     ntp_reply_build(&in, &s->history, reply);
-    /* The transmit timestamp is read as late as possible, right before the send. */
+    size_t len = NTP_HEADER_LEN;
+    /* The transmit timestamp is read as late as possible: right before the MAC (which
+     * covers it) and the send. */
     clock_now(d->clock, &tx);
     ntp_reply_stamp_transmit(reply, &tx, d->precision, &s->history, rand_u32_cb, NULL);
-    if (udp_send(fd, reply, sizeof(reply), &m->from, wildcard && m->has_local ? &m->local : NULL,
+    if (auth == MAC_VALID) {
+        len = mac_append(d->keys, key_id, req.h.version, reply, len, sizeof(reply));
+        if (len == 0 || len > m->len) {
+            st->dropped[SERVER_DROP_BAD_AUTH]++;
+            return;
+        }
+    }
+    if (udp_send(fd, reply, len, &m->from, wildcard && m->has_local ? &m->local : NULL,
                  m->ifindex) < 0) {
-        c->send_errors++;
+        d->send_errors++;
         return;
     }
-    c->replied++;
+    server_stats_count_timestamps(st, m->has_rx_ts ? SERVER_TS_KERNEL : SERVER_TS_DAEMON,
+                                  SERVER_TS_DAEMON);
 }
 
 static void on_readable(void *ctx, int fd, short revents)
@@ -133,14 +155,6 @@ static void on_readable(void *ctx, int fd, short revents)
     int n = udp_recv_batch(fd, &s->batch, UDP_BATCH);
     for (int i = 0; i < n; i++)
         serve_one(s, fd, wildcard, &s->batch.msgs[i]);
-}
-
-static bool acl_has_allow(const struct conf_acl *acl)
-{
-    for (int i = 0; i < acl->n_rules; i++)
-        if (acl->rules[i].allow)
-            return true;
-    return false;
 }
 
 /* Opens one family's socket. Returns the fd, -1 to skip the family (not available here),
@@ -181,7 +195,9 @@ static int open_family(const struct tock_config *conf, int family, bool *wildcar
 int ntp_server_start(struct tockd *d)
 {
     const struct tock_config *conf = d->conf;
-    if (conf->port == 0 || !acl_has_allow(&conf->ntp_acl)) {
+    bool any_allowed =
+        acl_any_allowed(d->ntp_acl, AF_INET) || acl_any_allowed(d->ntp_acl, AF_INET6);
+    if (conf->port == 0 || !any_allowed) {
         log_info("NTP server off (%s)", conf->port == 0 ? "port 0" : "no allow directive");
         return 0;
     }
@@ -195,6 +211,9 @@ int ntp_server_start(struct tockd *d)
     static const int families[] = {AF_INET, AF_INET6};
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
         bool wildcard;
+        /* As chronyd: a family's socket opens only if its rules allow someone in it. */
+        if (!acl_any_allowed(d->ntp_acl, families[i]))
+            continue;
         int fd = open_family(conf, families[i], &wildcard);
         if (fd == -2)
             return -1;
@@ -226,10 +245,4 @@ void ntp_server_stop(struct tockd *d)
     }
     free(s);
     d->server = NULL;
-}
-
-const struct ntp_server_counters *ntp_server_counters(const struct tockd *d)
-{
-    static const struct ntp_server_counters none;
-    return d->server ? &d->server->counters : &none;
 }
