@@ -87,11 +87,19 @@ static double utc_of(const struct sim *s, double t)
     return t;
 }
 
-static struct timespec ts_of(double rel)
+static struct timespec sim_base(const struct simsync_params *p)
 {
     struct timespec base = {(time_t)SIM_EPOCH, 0};
+    return timespec_add(&base, p->start);
+}
+
+static struct timespec ts_at(const struct simsync_params *p, double rel)
+{
+    struct timespec base = sim_base(p);
     return timespec_add(&base, rel);
 }
+
+#define ts_of(rel) ts_at(s->p, (rel))
 
 static struct timespec raw_now(struct sim *s)
 {
@@ -260,7 +268,8 @@ void simsync_run(const struct simsync_params *p, struct simsync_result *res)
     s.e = calloc(1, sizeof(*s.e));
     res->engine = s.e;
 
-    struct timespec u0 = ts_of(0.0);
+    struct timespec base = sim_base(p);
+    struct timespec u0 = ts_at(p, 0.0);
     vclock_init(&s.vc, &u0, p->initial_offset, 0.0);
     struct timespec raw = raw_now(&s);
     sync_init(s.e, &p->sync, &raw);
@@ -313,9 +322,7 @@ void simsync_run(const struct simsync_params *p, struct simsync_result *res)
         }
         if (t_min == t_probe) {
             raw = raw_now(&s);
-            res->leap_reading[next_probe] =
-                timespec_diff(&raw, &(struct timespec){(time_t)SIM_EPOCH, 0}) - (p->leap_at - 1.0) -
-                1.0;
+            res->leap_reading[next_probe] = timespec_diff(&raw, &base) - p->leap_at;
             if (next_probe == 1) {
                 struct ref_server_params sp;
                 sync_server_params(s.e, &raw, &sp);
@@ -325,7 +332,7 @@ void simsync_run(const struct simsync_params *p, struct simsync_result *res)
             continue;
         }
         if (t_min == t_jump) {
-            struct timespec u = ts_of(s.under);
+            struct timespec u = ts_at(p, s.under);
             vclock_step(&s.vc, &u, -p->jump_by);
             jumped = true;
             continue;
@@ -333,9 +340,9 @@ void simsync_run(const struct simsync_params *p, struct simsync_result *res)
         if (t_min == t_measure) {
             raw = raw_now(&s);
             double truth = utc_of(&s, s.t);
-            double err = timespec_diff(&raw, &(struct timespec){(time_t)SIM_EPOCH, 0}) - truth;
+            double err = timespec_diff(&raw, &base) - truth;
             struct timespec ck = sync_cook(s.e, &raw);
-            double errc = timespec_diff(&ck, &(struct timespec){(time_t)SIM_EPOCH, 0}) - truth;
+            double errc = timespec_diff(&ck, &base) - truth;
             bool near_leap = p->leap_at > 0 && fabs(s.t - p->leap_at) < 3.0;
             if (s.t >= p->measure_from && !near_leap) {
                 sum2 += err * err;

@@ -50,6 +50,7 @@ struct simsync_params {
     double leap_at;                /* true time of an inserted leap second (0 = none): must
                                       be a UTC midnight relative to the epoch */
     double jump_at, jump_by;       /* external step of the node clock (e.g. to test makestep) */
+    double start;                  /* true time 0 is this many seconds after 2010-01-01 UTC */
 };
 
 void simsync_defaults(struct simsync_params *p);

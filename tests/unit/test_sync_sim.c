@@ -52,10 +52,205 @@ static void test_convergence(void **state)
     simsync_free(&r);
 }
 
+/* Four servers, one of them 20 ms off: it is marked a falseticker (x) and signalled for
+ * replacement, and the clock follows the three that agree. */
+static void test_falseticker(void **state)
+{
+    (void)state;
+    struct simsync_params p;
+    struct simsync_result r;
+    simsync_defaults(&p);
+    p.n_servers = 4;
+    p.server[2].offset = 0.020;
+    p.jitter = 50e-6;
+    p.src.iburst = true;
+    p.duration = 4 * 3600.0;
+    p.measure_from = 1800.0;
+    simsync_run(&p, &r);
+    show("falseticker", &p, &r);
+    assert_int_equal(r.final_state[2], 'x');
+    assert_int_equal(r.final_status[2], SELECT_FALSETICKER);
+    assert_true(r.replacement_signalled[2]);
+    for (int i = 0; i < 4; i++)
+        if (i != 2) {
+            assert_true(r.final_state[i] == '*' || r.final_state[i] == '+');
+            assert_false(r.replacement_signalled[i]);
+        }
+    /* three good sources with 50 us jitter: far below the falseticker's 20 ms */
+    assert_true(r.max_error < 200e-6);
+    assert_true(r.rms_error < 50e-6);
+    simsync_free(&r);
+}
+
+/* All servers lost for 3 hours after 6 hours of sync: the clock keeps the learned
+ * frequency (a 50 ppm oscillator would otherwise drift 0.54 s in 3 h), then recovers. */
+static void test_outage(void **state)
+{
+    (void)state;
+    struct simsync_params p;
+    struct simsync_result r;
+    simsync_defaults(&p);
+    p.n_servers = 2;
+    p.freq_ppm = 50.0;
+    p.jitter = 20e-6;
+    p.src.iburst = true;
+    p.outage_from = 6 * 3600.0;
+    p.outage_to = 9 * 3600.0;
+    p.duration = 12 * 3600.0;
+    p.measure_from = 3600.0;
+    simsync_run(&p, &r);
+    show("outage", &p, &r);
+    /* Frequency known to ~1e-3 ppm after 6 h: a 3 h holdover drifts ~10 us at most. */
+    assert_true(r.max_error < 100e-6);
+    assert_true(fabs(r.final_error) < 20e-6);
+    assert_true(fabs(r.final_freq_error_ppm) < 0.01);
+    assert_int_equal(r.steps, 0);
+    simsync_free(&r);
+
+    /* Measured over the outage alone, the error must stay bounded too. */
+    p.measure_from = p.outage_from;
+    p.duration = p.outage_to;
+    simsync_run(&p, &r);
+    assert_true(r.max_error < 100e-6);
+    assert_true(r.rms_error > 0.0);
+    simsync_free(&r);
+}
+
+/* A 1 s offset: with makestep 1.0 3 it is stepped once at the start; a later 2 s jump
+ * (after the 3 allowed updates) is slewed, never stepped. */
+static void test_makestep(void **state)
+{
+    (void)state;
+    struct simsync_params p;
+    struct simsync_result r;
+    simsync_defaults(&p);
+    p.initial_offset = 1.5;
+    p.src.iburst = true;
+    p.sync.ref.makestep = true;
+    p.sync.ref.makestep_threshold = 1.0;
+    p.sync.ref.makestep_limit = 3;
+    p.jump_at = 3600.0;
+    p.jump_by = 2.0;
+    p.duration = 3 * 3600.0;
+    p.measure_from = 2 * 3600.0;
+    simsync_run(&p, &r);
+    show("makestep", &p, &r);
+    assert_int_equal(r.steps, 1);
+    assert_true(r.first_step_at < 15.0); /* iburst: the first updates come in seconds */
+    assert_true(fabs(r.max_abs_step - 1.5) < 0.01);
+    assert_true(r.rms_error < 20e-6); /* the 2 s jump was slewed out within the hour */
+    simsync_free(&r);
+
+    /* Without makestep the same 1.5 s is slewed (83333 ppm: ~18 s at least). */
+    p.sync.ref.makestep = false;
+    p.jump_by = 0.0;
+    p.duration = 3600.0;
+    p.measure_from = 1800.0;
+    simsync_run(&p, &r);
+    show("slew 1.5 s", &p, &r);
+    assert_int_equal(r.steps, 0);
+    assert_true(r.converged_at > 17.0);
+    assert_true(r.converged_at < 300.0);
+    assert_true(r.rms_error < 20e-6);
+    simsync_free(&r);
+}
+
+/* Servers announce an inserted leap second on 2010-12-31 (a leap day): the reference
+ * announces it an hour before, the virtual clock repeats 23:59:59 at midnight, replies
+ * carry LI=3 during the leap, and the clock is still right afterwards. */
+static void test_leap_second(void **state)
+{
+    (void)state;
+    struct simsync_params p;
+    struct simsync_result r;
+    simsync_defaults(&p);
+    p.n_servers = 3;
+    for (int i = 0; i < 3; i++)
+        p.server[i].announce_leap_insert = true;
+    p.src.iburst = true;
+    p.src.maxpoll = 8;
+    /* start on 2010-12-31 at 12:00 UTC: the simulation epoch is 2010-01-01 */
+    double start = 364 * 86400.0 + 12 * 3600.0;
+    p.leap_at = 365 * 86400.0 - start; /* 2011-01-01 00:00:00 in true seconds from start */
+    p.duration = p.leap_at + 3 * 3600.0;
+    p.measure_from = 3600.0;
+    p.start = start;
+    simsync_run(&p, &r);
+    show("leap second", &p, &r);
+    assert_int_equal(r.leaps_applied, 1);
+    assert_true(r.leap_announced_before);
+    /* half a second before midnight the clock reads 23:59:59.5 ... */
+    assert_true(fabs(r.leap_reading[0] - (-0.5)) < 1e-3);
+    /* ... during 23:59:60 it reads 23:59:59.5 again (POSIX rendering of 23:59:60) ... */
+    assert_true(fabs(r.leap_reading[1] - (-0.5)) < 1e-3);
+    /* ... and after it, 00:00:00.5 */
+    assert_true(fabs(r.leap_reading[2] - 0.5) < 1e-3);
+    assert_int_equal(r.served_li_during_leap, 3);
+    assert_true(r.max_error < 100e-6);
+    simsync_free(&r);
+}
+
+/* A pool member that stops answering is signalled for replacement after 8 polls, once. */
+static void test_unreachable(void **state)
+{
+    (void)state;
+    struct simsync_params p;
+    struct simsync_result r;
+    simsync_defaults(&p);
+    p.n_servers = 3;
+    p.server[1].down_from = 3600.0;
+    p.server[1].down_to = 1e9;
+    p.src.iburst = true;
+    p.src.maxpoll = 6; /* 64 s: 8 polls take ~9 minutes */
+    p.duration = 2 * 3600.0;
+    simsync_run(&p, &r);
+    show("unreachable", &p, &r);
+    assert_true(r.replacement_signalled[1]);
+    assert_true(r.replacement_at[1] > 3600.0 + 7 * 64.0);
+    assert_true(r.replacement_at[1] < 3600.0 + 10 * 64.0 + 60.0);
+    assert_false(r.replacement_signalled[0]);
+    assert_false(r.replacement_signalled[2]);
+    assert_int_equal(r.engine->src[1].ntp.reach, 0);
+    simsync_free(&r);
+}
+
+/* KoD RATE with poll 9 raises minpoll to 9 and delays the next request; KoD DENY stops
+ * polling after the first reply. */
+static void test_kod(void **state)
+{
+    (void)state;
+    struct simsync_params p;
+    struct simsync_result r;
+    simsync_defaults(&p);
+    p.n_servers = 2;
+    p.server[0].kod = NTP_KISS_RATE;
+    p.server[0].kod_poll = 9;
+    p.server[1].kod = NTP_KISS_DENY;
+    p.src.minpoll = 4;
+    p.src.maxpoll = 10;
+    p.duration = 3 * 3600.0;
+    simsync_run(&p, &r);
+    show("kod", &p, &r);
+    const struct ntpsrc *rate = &r.engine->src[0].ntp, *deny = &r.engine->src[1].ntp;
+    assert_int_equal(rate->minpoll, 9);
+    assert_true(rate->local_poll >= 9);
+    assert_false(rate->stopped);
+    /* RATE source: at most one request per (512 s + 4 * 512 s back-off) after the first */
+    assert_true(rate->report.total_tx <= 1 + (int)(3 * 3600.0 / (5 * 512.0)) + 1);
+    assert_true(deny->stopped);
+    assert_int_equal(deny->report.total_tx, 1);
+    assert_true(r.stopped[1]);
+    assert_true(r.replacement_signalled[1]);
+    simsync_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_convergence),
+        cmocka_unit_test(test_convergence), cmocka_unit_test(test_falseticker),
+        cmocka_unit_test(test_outage),      cmocka_unit_test(test_makestep),
+        cmocka_unit_test(test_leap_second), cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_kod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
