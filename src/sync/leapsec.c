@@ -119,6 +119,8 @@ int leapsec_parse_tzif(const uint8_t *buf, size_t len, struct leapsec_table *out
             midnight += 1;
         if (midnight % SECS_PER_DAY != 0)
             return LEAPSEC_ERR_RECORDS;
+        if (out->n > 0 && midnight <= out->e[out->n - 1].midnight)
+            return LEAPSEC_ERR_RECORDS;
         out->e[out->n].midnight = midnight;
         out->e[out->n].delta = delta;
         out->e[out->n].tai_utc = 10 + corr;

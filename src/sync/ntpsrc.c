@@ -83,8 +83,9 @@ static double transmit_delay(const struct ntpsrc *s)
 static void start_initial(struct ntpsrc *s, const struct timespec *now)
 {
     /* Keep at least the current interval after the last request, but start soon. */
-    double delay = transmit_delay(s);
+    double delay = INITIAL_DELAY;
     if (s->has_last_tx) {
+        delay = transmit_delay(s);
         double since = timespec_diff(now, &s->last_tx);
         if (since > 0.0)
             delay -= since;
