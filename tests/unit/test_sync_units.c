@@ -14,6 +14,8 @@
 #include "proto/ntp_packet.h"
 #include "proto/ntp_time.h"
 #include "sync/driftfile.h"
+#include "sync/engine.h"
+#include "sync/sync_conf.h"
 #include "sync/leapsec.h"
 #include "sync/ntpsrc.h"
 #include "sync/reference.h"
@@ -642,6 +644,124 @@ static void test_leapsec_tzif(void **state)
     }
 }
 
+/* ---- configuration mapping and engine views ---- */
+
+static void test_sync_conf(void **state)
+{
+    (void)state;
+    struct tock_config c;
+    memset(&c, 0, sizeof(c));
+    c.maxupdateskew = 100.0; /* Debian's value */
+    c.maxdistance = 3.0;
+    c.minsources = 2;
+    c.maxclockerror = 1.0;
+    c.maxslewrate = 83333.333;
+    c.maxdrift = 500000.0;
+    c.maxjitter = 1.0;
+    c.combinelimit = 3.0;
+    c.reselectdist = 1e-4;
+    c.stratumweight = 1e-3;
+    c.corrtimeratio = 3.0;
+    c.makestep_enabled = true;
+    c.makestep_threshold = 1.0;
+    c.makestep_limit = 3;
+    c.local.enabled = true;
+    c.local.stratum = 10;
+    c.local.waitunsynced = -1.0;
+    struct sync_params sp;
+    sync_params_from_conf(&c, 2e-8, 1.0 / 65536, &sp);
+    assert_true(fabs(sp.ref.max_update_skew - 1e-4) < 1e-15);
+    assert_int_equal(sp.select.min_sources, 2);
+    assert_true(sp.ref.makestep && sp.ref.makestep_limit == 3);
+    assert_true(sp.precision == 2e-8);
+    assert_true(fabs(sp.max_clock_error - 1e-6) < 1e-15);
+    assert_true(sp.slew.freq_quantum_ppm == 1.0 / 65536);
+    assert_true(sp.ref.local && sp.ref.local_stratum == 10);
+
+    struct conf_source cs;
+    memset(&cs, 0, sizeof(cs));
+    cs.minpoll = 4;
+    cs.maxpoll = 8;
+    cs.polltarget = 8;
+    cs.maxdelay = 3.0;
+    cs.maxdelaydevratio = 10.0;
+    cs.key = 5;
+    cs.prefer = true;
+    cs.iburst = true;
+    struct ntpsrc_params np;
+    unsigned opts;
+    sync_source_params_from_conf(&cs, &np, &opts);
+    assert_true(np.auth && np.iburst);
+    assert_int_equal(np.minpoll, 4);
+    assert_int_equal(np.version, 4);
+    assert_int_equal(opts, SELECT_OPT_PREFER);
+}
+
+static void test_engine_views(void **state)
+{
+    (void)state;
+    static struct sync_engine e;
+    struct sync_params sp;
+    sync_params_default(&sp);
+    sp.initial_freq_ppm = -7.5;
+    sp.ref.local = true;
+    sp.ref.local_stratum = 8;
+    struct timespec raw = at(0);
+    sync_init(&e, &sp, &raw);
+    struct sync_clock_cmd cmd;
+    sync_take_clock_cmd(&e, &cmd);
+    assert_true(cmd.set_freq && cmd.freq_ppm == -7.5); /* the driftfile frequency */
+    sync_take_clock_cmd(&e, &cmd);
+    assert_false(cmd.set_freq); /* taken once */
+
+    struct ntpsrc_params np;
+    ntpsrc_params_default(&np);
+    struct tock_ip ip = {.family = AF_INET, .addr = {198, 51, 100, 1}};
+    int a = sync_add_source(&e, &np, 0, &ip, &raw);
+    int b = sync_add_source(&e, &np, SELECT_OPT_NOSELECT, NULL, &raw); /* unresolved */
+    assert_true(a >= 0 && b >= 0 && a != b);
+    struct sync_source_view v;
+    assert_true(sync_source_view(&e, a, &raw, &v));
+    assert_int_equal(v.refid, 0xC6336401);
+    assert_int_equal(v.state_char, '?');
+    assert_true(v.online);
+    assert_true(fabs(v.stats.skew_ppm - 2000.0) < 1e-9);
+    assert_true(sync_source_view(&e, b, &raw, &v));
+    assert_false(v.has_addr);
+    assert_false(v.online);
+    assert_false(sync_source_view(&e, 63, &raw, &v));
+
+    /* first request 0.2 s after start, only from the resolved source */
+    struct timespec when;
+    assert_true(sync_next_event(&e, &raw, &when));
+    assert_true(fabs(timespec_diff(&when, &raw) - 0.2) < 1e-9);
+    assert_int_equal(sync_due_source(&e, &raw), -1);
+    struct timespec t1 = at(0.3);
+    assert_int_equal(sync_due_source(&e, &t1), a);
+    uint8_t rnd[8] = {1}, out[48];
+    assert_int_equal(sync_transmit(&e, a, &t1, rnd, out), 48);
+    assert_int_equal(sync_due_source(&e, &t1), -1);
+    assert_int_equal(sync_transmit(&e, b, &t1, rnd, out), 0);
+
+    /* unsynchronised with a local reference: stratum 8 served */
+    struct ref_server_params rp;
+    sync_server_params(&e, &t1, &rp);
+    assert_int_equal(rp.mode, REF_LOCAL);
+    assert_int_equal(rp.stratum, 8);
+    struct ref_tracking tr;
+    sync_tracking(&e, &t1, &tr);
+    assert_int_equal(tr.ref_id, NTP_REFID_LOCAL);
+    assert_true(tr.freq_ppm == -7.5);
+
+    double f, sk;
+    assert_false(sync_driftfile_due(&e, &f, &sk)); /* no clock update yet */
+    sync_driftfile_values(&e, &f, &sk);
+    assert_true(f == -7.5);
+
+    sync_remove_source(&e, a);
+    assert_false(sync_source_view(&e, a, &raw, &v));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +780,8 @@ int main(void)
         cmocka_unit_test(test_leap_days),
         cmocka_unit_test(test_driftfile),
         cmocka_unit_test(test_leapsec_tzif),
+        cmocka_unit_test(test_sync_conf),
+        cmocka_unit_test(test_engine_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
