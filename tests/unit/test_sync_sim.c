@@ -293,7 +293,7 @@ static void test_accuracy_table(void **state)
     (void)state;
     const double jit[4] = {10e-6, 100e-6, 1e-3, 10e-3};
     bool report = getenv("TOCK_SIM_REPORT") != NULL;
-    int seeds = report ? 10 : 3;
+    int seeds = 10;
     struct simsync_params p;
     struct acc_row row;
 
