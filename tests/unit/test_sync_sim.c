@@ -93,6 +93,7 @@ static void test_outage(void **state)
     simsync_defaults(&p);
     p.n_servers = 2;
     p.freq_ppm = 50.0;
+    p.wander = 1e-3; /* 1 ppb/s random walk */
     p.jitter = 20e-6;
     p.src.iburst = true;
     p.outage_from = 6 * 3600.0;
@@ -101,19 +102,17 @@ static void test_outage(void **state)
     p.measure_from = 3600.0;
     simsync_run(&p, &r);
     show("outage", &p, &r);
-    /* Frequency known to ~1e-3 ppm after 6 h: a 3 h holdover drifts ~10 us at most. */
-    assert_true(r.max_error < 100e-6);
-    assert_true(fabs(r.final_error) < 20e-6);
-    assert_true(fabs(r.final_freq_error_ppm) < 0.01);
+    /* Holdover: the frequency learned before the outage keeps the clock within the
+     * wander's own drift, 1e-9 * t^1.5 * 2/3 = 0.75 ms (1 sigma) after 3 h; a clock left
+     * at its 50 ppm would be 540 ms off. */
+    assert_true(r.max_error < 5e-3);
+    /* Recovered within half an hour of the servers coming back (under 1 ms for good),
+     * then tracking the wander at maxpoll (excursions of ~200 us in this seed, as in
+     * the single-server default-polling scenario of the accuracy table). */
+    assert_true(r.converged_at > 0.0 && r.converged_at < p.outage_to + 1800.0);
+    assert_true(fabs(r.final_error) < 500e-6);
+    assert_true(fabs(r.final_freq_error_ppm) < 0.5);
     assert_int_equal(r.steps, 0);
-    simsync_free(&r);
-
-    /* Measured over the outage alone, the error must stay bounded too. */
-    p.measure_from = p.outage_from;
-    p.duration = p.outage_to;
-    simsync_run(&p, &r);
-    assert_true(r.max_error < 100e-6);
-    assert_true(r.rms_error > 0.0);
     simsync_free(&r);
 }
 
@@ -306,8 +305,7 @@ static void test_accuracy_table(void **state)
             run_avg(&p, seeds, &row);
             if (report)
                 printf("| %s | %g us | %.1f us | %.1f us | %.4f ppm | %.1f | %.0f us |\n",
-                       t == 0 ? "1: default poll, wander 1 ppb/s"
-                              : "2: poll 64 s, wander 10 ppb/s",
+                       t == 0 ? "1: default poll, wander 1 ppb/s" : "2: poll 64 s, wander 10 ppb/s",
                        jit[j] * 1e6, row.rms * 1e6, row.max * 1e6, row.freq, row.pph,
                        t == 0 ? chrony_test1[j] : chrony_test2[j]);
             /* the bar: no worse than chrony's published mean for the same scenario */
@@ -363,7 +361,7 @@ int main(void)
         cmocka_unit_test(test_convergence), cmocka_unit_test(test_falseticker),
         cmocka_unit_test(test_outage),      cmocka_unit_test(test_makestep),
         cmocka_unit_test(test_leap_second), cmocka_unit_test(test_unreachable),
-        cmocka_unit_test(test_kod), cmocka_unit_test(test_accuracy_table),
+        cmocka_unit_test(test_kod),         cmocka_unit_test(test_accuracy_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
