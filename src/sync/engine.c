@@ -15,7 +15,7 @@ void sync_params_default(struct sync_params *p)
     memset(p, 0, sizeof(*p));
     slew_params_default(&p->slew);
     select_params_default(&p->select);
-    ref_params_default(&p->ref);
+    disc_params_default(&p->ref);
     p->precision = 1e-9;
     p->max_clock_error = 1e-6;
     p->initial_freq_ppm = 0.0;
@@ -38,7 +38,7 @@ void sync_init(struct sync_engine *e, const struct sync_params *p, const struct 
     e->p.ref.precision = p->precision;
     e->p.select.max_clock_error = p->max_clock_error;
     set_driver_freq(e, slew_init(&e->slew, &p->slew, p->initial_freq_ppm, raw_now));
-    ref_init(&e->ref, &e->p.ref, raw_now, p->initial_skew_ppm);
+    disc_init(&e->ref, &e->p.ref, raw_now, p->initial_skew_ppm);
     select_init(&e->sel);
 }
 
@@ -67,7 +67,7 @@ static void set_address(struct sync_source *s, const struct tock_ip *ip)
     if (ip && (ip->family == AF_INET || ip->family == AF_INET6)) {
         s->has_addr = true;
         s->ip = *ip;
-        s->refid = ref_refid_from_ip(ip);
+        s->refid = disc_refid_from_ip(ip);
     } else {
         s->has_addr = false;
         memset(&s->ip, 0, sizeof(s->ip));
@@ -149,7 +149,7 @@ static bool earlier(const struct timespec *a, const struct timespec *b)
 static bool leap_start_time(const struct sync_engine *e, const struct timespec *now,
                             struct timespec *at)
 {
-    if (e->ref.leap_in_progress || !ref_leap_time(&e->ref, now, at))
+    if (e->ref.leap_in_progress || !disc_leap_time(&e->ref, now, at))
         return false;
     *at = timespec_add(at, -LEAP_START_ADVANCE);
     return true;
@@ -200,12 +200,12 @@ static void slew_everything(struct sync_engine *e, const struct timespec *when, 
         if (doffset != 0.0)
             ntpsrc_notify_step(&e->src[i].ntp, doffset);
     }
-    ref_slew(&e->ref, when, dfreq, doffset);
+    disc_slew(&e->ref, when, dfreq, doffset);
     if (e->ref.leap_in_progress)
         e->leap_end = timespec_add(&e->leap_end, -doffset);
 }
 
-static void apply_correction(struct sync_engine *e, const struct ref_correction *c,
+static void apply_correction(struct sync_engine *e, const struct disc_correction *c,
                              const struct timespec *raw_now)
 {
     struct timespec when = sync_cook(e, raw_now); /* cooked time before the change */
@@ -281,14 +281,14 @@ static void run_selection(struct sync_engine *e, int updated, const struct times
             st.selected = k;
 
     struct select_params sp = e->p.select;
-    sp.orphan_stratum = ref_orphan_stratum(&e->ref);
+    sp.orphan_stratum = disc_orphan_stratum(&e->ref);
     struct select_result res;
     select_run(&st, ptrs, n, upd, &sp, &now, &res);
     e->sel.selected = st.selected >= 0 ? map[st.selected] : -1;
 
     if (res.update) {
         struct sync_source *s = &e->src[e->sel.selected];
-        struct ref_update_input in = {
+        struct disc_update_input in = {
             .stratum = res.stratum,
             .leap = checked_leap(e, res.leap, &now),
             .combined = res.combined,
@@ -303,13 +303,13 @@ static void run_selection(struct sync_engine *e, int updated, const struct times
             .root_delay = res.est.root_delay,
             .root_dispersion = res.est.root_dispersion,
         };
-        struct ref_correction c;
-        ref_update(&e->ref, &in, &now, sync_correction(e, raw_now), &c);
+        struct disc_correction c;
+        disc_update(&e->ref, &in, &now, sync_correction(e, raw_now), &c);
         apply_correction(e, &c, raw_now);
         e->updates++;
         check_leap_arm(e);
     } else if (res.lost && e->ref.synchronised) {
-        ref_set_unsynchronised(&e->ref, &now);
+        disc_set_unsynchronised(&e->ref, &now);
         check_leap_arm(e);
     }
 }
@@ -343,8 +343,8 @@ enum ntpsrc_rx_result sync_process_reply(struct sync_engine *e, int idx,
     struct sync_source *s = &e->src[idx];
     struct timespec now = sync_cook(e, raw_now);
 
-    struct ref_server_params sp;
-    ref_server_params(&e->ref, &now, &sp);
+    struct disc_server_params sp;
+    disc_server_params(&e->ref, &now, &sp);
     struct ntpsrc_loop_check lc = {
         .serving = serving,
         .local_refid = local_refid,
@@ -354,7 +354,7 @@ enum ntpsrc_rx_result sync_process_reply(struct sync_engine *e, int idx,
         .our_ref_ts = sp.ref_ts,
     };
     enum ntpsrc_rx_result r = ntpsrc_process_reply(&s->ntp, v, rx, tx, authenticated, &lc,
-                                                   ref_leap_close(&e->ref, &now), NULL);
+                                                   disc_leap_close(&e->ref, &now), NULL);
     if (r == NTPSRC_RX_SAMPLE)
         run_selection(e, idx, raw_now);
     else if (r != NTPSRC_RX_IGNORED && e->sel.selected == idx && !(s->ntp.reach & 1))
@@ -373,9 +373,9 @@ void sync_timeout(struct sync_engine *e, const struct timespec *raw_now)
          * is expressed on the clock as it will read after the leap (the clock goes back
          * one second for an inserted second). */
         e->leap_end = timespec_add(&now, LEAP_DURATION - e->ref.leap_sec);
-        ref_set_leap_in_progress(&e->ref, true);
+        disc_set_leap_in_progress(&e->ref, true);
     } else if (e->ref.leap_in_progress && timespec_cmp(&now, &e->leap_end) >= 0) {
-        ref_set_leap_in_progress(&e->ref, false);
+        disc_set_leap_in_progress(&e->ref, false);
         /* the driver's leap flag is spent */
         e->driver_leap = 0;
         e->cmd.set_leap = true;
@@ -406,17 +406,24 @@ void sync_notify_unknown_step(struct sync_engine *e, const struct timespec *raw_
 }
 
 void sync_server_params(struct sync_engine *e, const struct timespec *raw_now,
-                        struct ref_server_params *out)
+                        struct disc_server_params *out)
 {
     struct timespec now = sync_cook(e, raw_now);
-    ref_server_params(&e->ref, &now, out);
+    disc_server_params(&e->ref, &now, out);
+}
+
+void sync_reference_snapshot(struct sync_engine *e, const struct timespec *raw_now,
+                             struct reference_snapshot *out)
+{
+    struct timespec now = sync_cook(e, raw_now);
+    disc_snapshot(&e->ref, &now, out);
 }
 
 void sync_tracking(const struct sync_engine *e, const struct timespec *raw_now,
-                   struct ref_tracking *out)
+                   struct disc_tracking *out)
 {
     struct timespec now = sync_cook(e, raw_now);
-    ref_tracking(&e->ref, &now, out);
+    disc_tracking(&e->ref, &now, out);
     out->current_correction = sync_correction(e, raw_now);
     out->freq_ppm = e->slew.base_freq;
 }

@@ -31,7 +31,7 @@
 #include "proto/ntp_packet.h"
 #include "sync/leapsec.h"
 #include "sync/ntpsrc.h"
-#include "sync/reference.h"
+#include "sync/discipline.h"
 #include "sync/select.h"
 #include "sync/slew.h"
 #include "util/addr.h"
@@ -43,7 +43,7 @@
 struct sync_params {
     struct slew_params slew;
     struct select_params select;
-    struct ref_params ref;
+    struct disc_params ref;
     double precision;                  /* local clock precision, s */
     double max_clock_error;            /* maxclockerror, s/s */
     double initial_freq_ppm;           /* from the driftfile, 0 = none */
@@ -78,7 +78,7 @@ struct sync_clock_cmd {
 struct sync_engine {
     struct sync_params p;
     struct slew slew;
-    struct ref_state ref;
+    struct disc_state ref;
     struct select_state sel;
     struct sync_source src[SYNC_MAX_SOURCES];
     struct sync_clock_cmd cmd; /* accumulated until taken */
@@ -140,9 +140,12 @@ void sync_notify_unknown_step(struct sync_engine *e, const struct timespec *raw_
 /* ---- views for the server, the command protocol and pools ---- */
 
 void sync_server_params(struct sync_engine *e, const struct timespec *raw_now,
-                        struct ref_server_params *out);
+                        struct disc_server_params *out);
+/* The reference snapshot the server path reads (serve/reference.h). */
+void sync_reference_snapshot(struct sync_engine *e, const struct timespec *raw_now,
+                             struct reference_snapshot *out);
 void sync_tracking(const struct sync_engine *e, const struct timespec *raw_now,
-                   struct ref_tracking *out);
+                   struct disc_tracking *out);
 
 struct sync_source_view {
     bool in_use, has_addr;

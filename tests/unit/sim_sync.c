@@ -313,7 +313,7 @@ void simsync_run(const struct simsync_params *p, struct simsync_result *res)
             break;
 
         if (t_min == t_ann) {
-            struct ref_server_params sp;
+            struct disc_server_params sp;
             raw = raw_now(&s);
             sync_server_params(s.e, &raw, &sp);
             res->leap_announced_before = sp.leap == NTP_LEAP_INSERT;
@@ -324,7 +324,7 @@ void simsync_run(const struct simsync_params *p, struct simsync_result *res)
             raw = raw_now(&s);
             res->leap_reading[next_probe] = timespec_diff(&raw, &base) - p->leap_at;
             if (next_probe == 1) {
-                struct ref_server_params sp;
+                struct disc_server_params sp;
                 sync_server_params(s.e, &raw, &sp);
                 res->served_li_during_leap = sp.leap;
             }

@@ -18,7 +18,7 @@
 #include "sync/sync_conf.h"
 #include "sync/leapsec.h"
 #include "sync/ntpsrc.h"
-#include "sync/reference.h"
+#include "sync/discipline.h"
 #include "sync/select.h"
 #include "sync/slew.h"
 #include "sync/srcstats.h"
@@ -461,82 +461,97 @@ static void test_select_falseticker(void **state)
 static void test_reference_params_and_refid(void **state)
 {
     (void)state;
-    struct ref_params p;
-    struct ref_state r;
-    ref_params_default(&p);
+    struct disc_params p;
+    struct disc_state r;
+    disc_params_default(&p);
     struct timespec t0 = at(0);
-    ref_init(&r, &p, &t0, 1e6);
-    struct ref_server_params sp;
-    ref_server_params(&r, &t0, &sp);
+    disc_init(&r, &p, &t0, 1e6);
+    struct disc_server_params sp;
+    disc_server_params(&r, &t0, &sp);
     /* unsynchronised: stratum 0, refid 0, LI 3, root delay and dispersion 1 s */
-    assert_int_equal(sp.mode, REF_UNSYNC);
+    assert_int_equal(sp.mode, DISC_UNSYNC);
     assert_int_equal(sp.stratum, 0);
     assert_int_equal(sp.leap, 3);
     assert_true(sp.root_delay == 1.0 && sp.root_dispersion == 1.0 && sp.ref_ts == 0);
 
     struct tock_ip ip4 = {.family = AF_INET, .addr = {192, 0, 2, 7}};
-    struct ref_update_input in = {.stratum = 1,
-                                  .leap = 0,
-                                  .combined = 1,
-                                  .refid = ref_refid_from_ip(&ip4),
-                                  .ip = &ip4,
-                                  .ref_time = t0,
-                                  .offset = 2e-3,
-                                  .offset_sd = 1e-5,
-                                  .frequency = 5e-6,
-                                  .frequency_sd = 1e-7,
-                                  .skew = 1e-6,
-                                  .root_delay = 1e-3,
-                                  .root_dispersion = 1e-4};
-    struct ref_correction c;
-    ref_update(&r, &in, &t0, 0.0, &c);
+    struct disc_update_input in = {.stratum = 1,
+                                   .leap = 0,
+                                   .combined = 1,
+                                   .refid = disc_refid_from_ip(&ip4),
+                                   .ip = &ip4,
+                                   .ref_time = t0,
+                                   .offset = 2e-3,
+                                   .offset_sd = 1e-5,
+                                   .frequency = 5e-6,
+                                   .frequency_sd = 1e-7,
+                                   .skew = 1e-6,
+                                   .root_delay = 1e-3,
+                                   .root_dispersion = 1e-4};
+    struct disc_correction c;
+    disc_update(&r, &in, &t0, 0.0, &c);
     /* unknown previous skew (1 s/s): the measured frequency is taken entirely */
     assert_true(fabs(c.dfreq - 5e-6) < 1e-9);
     assert_true(fabs(c.offset - 2e-3) < 1e-12);
     assert_true(c.step == 0.0);
     struct timespec t100 = at(100);
-    ref_server_params(&r, &t100, &sp);
-    assert_int_equal(sp.mode, REF_SYNCED);
+    disc_server_params(&r, &t100, &sp);
+    assert_int_equal(sp.mode, DISC_SYNCED);
     assert_int_equal(sp.stratum, 2);
     assert_int_equal(sp.refid, 0xC0000207);
     /* dispersion grows at skew + |resid| + maxclockerror from 1e-4 */
     double want = 1e-4 + 100.0 * (r.skew + fabs(r.residual_freq) + 1e-6);
     assert_true(fabs(sp.root_dispersion - want) < 1e-12);
+    /* the snapshot for the server path gives the same reply values */
+    struct reference_snapshot snap;
+    struct reference_params rp;
+    disc_snapshot(&r, &t0, &snap);
+    reference_params_at(&snap, &t100, &rp);
+    assert_int_equal(snap.mode, REFERENCE_SYNCED);
+    assert_int_equal(rp.stratum, 2);
+    assert_int_equal(rp.refid, 0xC0000207);
+    assert_true(fabs(rp.root_dispersion - want) < 1e-12);
+    assert_true(fabs(rp.root_delay - 1e-3) < 1e-15);
 
     struct tock_ip ip6 = {.family = AF_INET6};
     ip6.addr[15] = 1; /* ::1, MD5 = cf404dc8... */
-    assert_int_equal(ref_refid_from_ip(&ip6), 0xcf404dc8);
+    assert_int_equal(disc_refid_from_ip(&ip6), 0xcf404dc8);
 
     /* local stratum 8 takes over when unsynchronised */
     p.local = true;
     p.local_stratum = 8;
-    ref_init(&r, &p, &t0, 1e6);
-    ref_server_params(&r, &t100, &sp);
-    assert_int_equal(sp.mode, REF_LOCAL);
+    disc_init(&r, &p, &t0, 1e6);
+    disc_server_params(&r, &t100, &sp);
+    assert_int_equal(sp.mode, DISC_LOCAL);
     assert_int_equal(sp.stratum, 8);
     assert_int_equal(sp.refid, NTP_REFID_LOCAL);
     assert_true(sp.root_delay == 0.0 && sp.root_dispersion == 0.0);
+    disc_snapshot(&r, &t100, &snap);
+    reference_params_at(&snap, &t100, &rp);
+    assert_int_equal(rp.stratum, 8);
+    assert_int_equal(rp.refid, NTP_REFID_LOCAL);
+    assert_true(fabs(timespec_diff(&t100, &rp.ref_time) - 1.0) < 1e-9); /* now - 1 s */
 
     /* makestep 0.5 1: one step, then only slews */
     p.local = false;
     p.makestep = true;
     p.makestep_threshold = 0.5;
     p.makestep_limit = 1;
-    ref_init(&r, &p, &t0, 1e6);
+    disc_init(&r, &p, &t0, 1e6);
     in.offset = 2.0;
-    ref_update(&r, &in, &t0, -0.1, &c);
+    disc_update(&r, &in, &t0, -0.1, &c);
     assert_true(fabs(c.step - 2.1) < 1e-12); /* the uncorrected -0.1 is cancelled */
     assert_true(fabs(c.offset + 0.1) < 1e-12);
-    ref_update(&r, &in, &t100, 0.0, &c);
+    disc_update(&r, &in, &t100, 0.0, &c);
     assert_true(c.step == 0.0);
 }
 
 static void test_leap_days(void **state)
 {
     (void)state;
-    assert_true(ref_is_leap_day(1435665600));  /* 2015-06-30 12:00 */
-    assert_true(ref_is_leap_day(1483185600));  /* 2016-12-31 12:00 */
-    assert_false(ref_is_leap_day(1435752000)); /* 2015-07-01 12:00 */
+    assert_true(disc_is_leap_day(1435665600));  /* 2015-06-30 12:00 */
+    assert_true(disc_is_leap_day(1483185600));  /* 2016-12-31 12:00 */
+    assert_false(disc_is_leap_day(1435752000)); /* 2015-07-01 12:00 */
 }
 
 /* ---- driftfile ---- */
@@ -744,11 +759,11 @@ static void test_engine_views(void **state)
     assert_int_equal(sync_transmit(&e, b, &t1, rnd, out), 0);
 
     /* unsynchronised with a local reference: stratum 8 served */
-    struct ref_server_params rp;
+    struct disc_server_params rp;
     sync_server_params(&e, &t1, &rp);
-    assert_int_equal(rp.mode, REF_LOCAL);
+    assert_int_equal(rp.mode, DISC_LOCAL);
     assert_int_equal(rp.stratum, 8);
-    struct ref_tracking tr;
+    struct disc_tracking tr;
     sync_tracking(&e, &t1, &tr);
     assert_int_equal(tr.ref_id, NTP_REFID_LOCAL);
     assert_true(tr.freq_ppm == -7.5);

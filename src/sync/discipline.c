@@ -1,4 +1,4 @@
-#include "sync/reference.h"
+#include "sync/discipline.h"
 
 #include <math.h>
 #include <nettle/md5.h>
@@ -12,7 +12,7 @@
 /* The local reference's reference time is refreshed when older than this. */
 #define LOCAL_REF_REFRESH 64.0
 
-void ref_params_default(struct ref_params *p)
+void disc_params_default(struct disc_params *p)
 {
     memset(p, 0, sizeof(*p));
     p->max_update_skew = 1000e-6;
@@ -25,8 +25,8 @@ void ref_params_default(struct ref_params *p)
     p->local_waitunsynced = -1.0;
 }
 
-void ref_init(struct ref_state *r, const struct ref_params *p, const struct timespec *start,
-              double initial_skew_ppm)
+void disc_init(struct disc_state *r, const struct disc_params *p, const struct timespec *start,
+               double initial_skew_ppm)
 {
     memset(r, 0, sizeof(*r));
     r->p = *p;
@@ -55,7 +55,7 @@ static double sq(double x)
 /* Combine the frequency measured by the sources with the one the clock already runs at
  * (the current frequency is the reference, so its frequency error is 0 with our skew):
  * a Kalman-style gain from the two skews. */
-static void clock_estimates(const struct ref_state *r, double measured_freq, double measured_skew,
+static void clock_estimates(const struct disc_state *r, double measured_freq, double measured_skew,
                             double *freq, double *skew, double *resid)
 {
     double expected_freq = 0.0, expected_skew = r->skew, gain;
@@ -74,7 +74,7 @@ static void clock_estimates(const struct ref_state *r, double measured_freq, dou
     *skew = expected_skew + gain * (measured_skew - expected_skew) + extra;
 }
 
-static bool step_allowed(struct ref_state *r, double offset, double uncorrected)
+static bool step_allowed(struct disc_state *r, double offset, double uncorrected)
 {
     if (!r->p.makestep || r->makestep_left == 0)
         return false;
@@ -83,7 +83,7 @@ static bool step_allowed(struct ref_state *r, double offset, double uncorrected)
     return fabs(offset - uncorrected) > r->p.makestep_threshold;
 }
 
-bool ref_is_leap_day(time_t t)
+bool disc_is_leap_day(time_t t)
 {
     struct tm tm;
     if (!gmtime_r(&t, &tm))
@@ -91,7 +91,7 @@ bool ref_is_leap_day(time_t t)
     return (tm.tm_mon == 5 && tm.tm_mday == 30) || (tm.tm_mon == 11 && tm.tm_mday == 31);
 }
 
-bool ref_leap_close(const struct ref_state *r, const struct timespec *now)
+bool disc_leap_close(const struct disc_state *r, const struct timespec *now)
 {
     if (!r->leap_sec)
         return false;
@@ -99,7 +99,7 @@ bool ref_leap_close(const struct ref_state *r, const struct timespec *now)
     return (t + LEAP_SECOND_CLOSE) % SECS_PER_DAY < 2 * LEAP_SECOND_CLOSE;
 }
 
-bool ref_leap_time(const struct ref_state *r, const struct timespec *now, struct timespec *at)
+bool disc_leap_time(const struct disc_state *r, const struct timespec *now, struct timespec *at)
 {
     if (!r->leap_sec)
         return false;
@@ -109,7 +109,7 @@ bool ref_leap_time(const struct ref_state *r, const struct timespec *now, struct
     return true;
 }
 
-void ref_set_leap_in_progress(struct ref_state *r, bool in_progress)
+void disc_set_leap_in_progress(struct disc_state *r, bool in_progress)
 {
     r->leap_in_progress = in_progress;
     if (!in_progress) {
@@ -119,22 +119,22 @@ void ref_set_leap_in_progress(struct ref_state *r, bool in_progress)
     }
 }
 
-static void update_leap(struct ref_state *r, int leap, const struct timespec *now)
+static void update_leap(struct disc_state *r, int leap, const struct timespec *now)
 {
     int leap_sec = 0;
     if (leap == NTP_LEAP_INSERT || leap == NTP_LEAP_DELETE) {
-        if (ref_is_leap_day(now->tv_sec))
+        if (disc_is_leap_day(now->tv_sec))
             leap_sec = leap == NTP_LEAP_INSERT ? 1 : -1;
         else
             leap = NTP_LEAP_NONE;
     }
     /* Do not change plans in the last seconds before the leap or while it happens. */
-    if (leap_sec != r->leap_sec && !ref_leap_close(r, now) && !r->leap_in_progress)
+    if (leap_sec != r->leap_sec && !disc_leap_close(r, now) && !r->leap_in_progress)
         r->leap_sec = leap_sec;
     r->leap = leap;
 }
 
-static double root_dispersion_at(const struct ref_state *r, const struct timespec *now)
+static double root_dispersion_at(const struct disc_state *r, const struct timespec *now)
 {
     if (!r->has_update)
         return 1.0;
@@ -142,8 +142,8 @@ static double root_dispersion_at(const struct ref_state *r, const struct timespe
                                     (r->skew + fabs(r->residual_freq) + r->p.max_clock_error);
 }
 
-void ref_update(struct ref_state *r, const struct ref_update_input *in, const struct timespec *now,
-                double uncorrected, struct ref_correction *out)
+void disc_update(struct disc_state *r, const struct disc_update_input *in,
+                 const struct timespec *now, double uncorrected, struct disc_correction *out)
 {
     memset(out, 0, sizeof(*out));
     double skew = in->skew < MIN_SKEW ? MIN_SKEW : in->skew;
@@ -219,14 +219,14 @@ static void adjust_time(struct timespec *t, const struct timespec *when, double 
     *t = timespec_add(t, timespec_diff(when, t) * dfreq - doffset);
 }
 
-void ref_slew(struct ref_state *r, const struct timespec *when, double dfreq, double doffset)
+void disc_slew(struct disc_state *r, const struct timespec *when, double dfreq, double doffset)
 {
     adjust_time(&r->ref_time, when, dfreq, doffset);
     if (r->has_update)
         adjust_time(&r->last_update, when, dfreq, doffset);
 }
 
-void ref_set_unsynchronised(struct ref_state *r, const struct timespec *now)
+void disc_set_unsynchronised(struct disc_state *r, const struct timespec *now)
 {
     if (r->synchronised)
         r->unsync_since = *now;
@@ -236,14 +236,14 @@ void ref_set_unsynchronised(struct ref_state *r, const struct timespec *now)
     r->leap = NTP_LEAP_UNSYNC;
 }
 
-static double waitunsynced(const struct ref_params *p)
+static double waitunsynced(const struct disc_params *p)
 {
     if (p->local_waitunsynced >= 0.0)
         return p->local_waitunsynced;
     return p->local_orphan ? 300.0 : 0.0;
 }
 
-static bool local_usable(const struct ref_state *r, const struct timespec *now)
+static bool local_usable(const struct disc_state *r, const struct timespec *now)
 {
     if (!r->p.local || !r->activated)
         return false;
@@ -260,14 +260,14 @@ static bool local_usable(const struct ref_state *r, const struct timespec *now)
     return true;
 }
 
-void ref_server_params(struct ref_state *r, const struct timespec *now,
-                       struct ref_server_params *out)
+void disc_server_params(struct disc_state *r, const struct timespec *now,
+                        struct disc_server_params *out)
 {
     double disp = r->synchronised ? root_dispersion_at(r, now) : 0.0;
     bool too_far = r->p.local && r->root_delay / 2.0 + disp > r->p.local_distance;
 
     if (r->synchronised && !(too_far && local_usable(r, now))) {
-        out->mode = REF_SYNCED;
+        out->mode = DISC_SYNCED;
         out->leap = r->leap_in_progress ? NTP_LEAP_UNSYNC : r->leap;
         out->stratum = r->stratum < 16 ? r->stratum : 0;
         out->refid = r->refid;
@@ -275,7 +275,7 @@ void ref_server_params(struct ref_state *r, const struct timespec *now,
         out->root_delay = r->root_delay;
         out->root_dispersion = disp;
     } else if (local_usable(r, now)) {
-        out->mode = REF_LOCAL;
+        out->mode = DISC_LOCAL;
         out->leap = NTP_LEAP_NONE;
         out->stratum = r->p.local_stratum;
         out->refid = NTP_REFID_LOCAL;
@@ -290,7 +290,7 @@ void ref_server_params(struct ref_state *r, const struct timespec *now,
         out->root_delay = 0.0;
         out->root_dispersion = 0.0;
     } else {
-        out->mode = REF_UNSYNC;
+        out->mode = DISC_UNSYNC;
         out->leap = NTP_LEAP_UNSYNC;
         out->stratum = 0;
         out->refid = 0;
@@ -300,21 +300,51 @@ void ref_server_params(struct ref_state *r, const struct timespec *now,
     }
 }
 
-int ref_our_stratum(struct ref_state *r, const struct timespec *now)
+void disc_snapshot(struct disc_state *r, const struct timespec *now, struct reference_snapshot *out)
 {
-    struct ref_server_params sp;
-    ref_server_params(r, now, &sp);
-    return sp.mode == REF_UNSYNC ? 16 : sp.stratum;
+    struct disc_server_params sp;
+    disc_server_params(r, now, &sp);
+    memset(out, 0, sizeof(*out));
+    out->leap = (uint8_t)sp.leap;
+    out->stratum = (uint8_t)sp.stratum;
+    out->refid = sp.refid;
+    switch (sp.mode) {
+    case DISC_SYNCED:
+        out->mode = REFERENCE_SYNCED;
+        out->ref_time = r->ref_time;
+        out->root_delay = r->root_delay;
+        out->root_dispersion = r->root_dispersion;
+        out->dispersion_rate = r->skew + fabs(r->residual_freq) + r->p.max_clock_error;
+        break;
+    case DISC_LOCAL:
+        out->mode = REFERENCE_LOCAL;
+        out->ref_time = r->local_ref_time;
+        break;
+    case DISC_UNSYNC:
+        out->mode = REFERENCE_UNSYNC;
+        out->leap = NTP_LEAP_UNSYNC;
+        out->root_delay = 1.0;
+        out->root_dispersion = 1.0;
+        break;
+    }
 }
 
-int ref_orphan_stratum(const struct ref_state *r)
+int disc_our_stratum(struct disc_state *r, const struct timespec *now)
+{
+    struct disc_server_params sp;
+    disc_server_params(r, now, &sp);
+    return sp.mode == DISC_UNSYNC ? 16 : sp.stratum;
+}
+
+int disc_orphan_stratum(const struct disc_state *r)
 {
     if (!r->p.local || !r->p.local_orphan)
         return 16;
     return r->p.local_stratum;
 }
 
-void ref_tracking(const struct ref_state *r, const struct timespec *now, struct ref_tracking *out)
+void disc_tracking(const struct disc_state *r, const struct timespec *now,
+                   struct disc_tracking *out)
 {
     memset(out, 0, sizeof(*out));
     out->leap_status = r->synchronised ? r->leap : NTP_LEAP_UNSYNC;
@@ -342,7 +372,7 @@ void ref_tracking(const struct ref_state *r, const struct timespec *now, struct 
     }
 }
 
-uint32_t ref_refid_from_ip(const struct tock_ip *ip)
+uint32_t disc_refid_from_ip(const struct tock_ip *ip)
 {
     if (ip->family == AF_INET)
         return ((uint32_t)ip->addr[0] << 24) | ((uint32_t)ip->addr[1] << 16) |

@@ -1,7 +1,7 @@
-/* The reference: what the clock discipline believes and what the server tells clients
+/* The clock discipline and the reference: what tockd believes and what the server tells clients
  * (chrony's reference.c, implemented fresh).
  *
- * ref_update() takes the combined estimate of the selected sources and decides the clock
+ * disc_update() takes the combined estimate of the selected sources and decides the clock
  * correction: the frequency (the new estimate weighted against the current one by their
  * skews, not at all when the skew exceeds maxupdateskew), the offset to slew with a
  * correction rate from corrtimeratio, or a step (makestep THRESHOLD LIMIT). It keeps the
@@ -10,17 +10,18 @@
  *
  * Pure: times are cooked times passed in; the caller applies the correction to the clock.
  */
-#ifndef TOCK_SYNC_REFERENCE_H
-#define TOCK_SYNC_REFERENCE_H
+#ifndef TOCK_SYNC_DISCIPLINE_H
+#define TOCK_SYNC_DISCIPLINE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "proto/ntp_time.h"
+#include "serve/reference.h"
 #include "util/addr.h"
 
-struct ref_params {
+struct disc_params {
     double max_update_skew; /* maxupdateskew, s/s (1000 ppm) */
     double corr_time_ratio; /* corrtimeratio 3 */
     bool makestep;          /* makestep configured */
@@ -38,26 +39,26 @@ struct ref_params {
     double local_waitunsynced; /* < 0 = default (300 with orphan, else 0) */
 };
 
-void ref_params_default(struct ref_params *p);
+void disc_params_default(struct disc_params *p);
 
 /* How the clock must be corrected after an update (chrony's
  * LCL_AccumulateFrequencyAndOffset + LCL_ApplyStepOffset). */
-struct ref_correction {
+struct disc_correction {
     double dfreq;     /* relative frequency change, s/s (+ = slow the clock) */
     double offset;    /* offset to slew, s (+ = clock ahead) */
     double corr_rate; /* suggested correction rate for the slew */
     double step;      /* offset to step now, s (+ = step back), 0 = none */
 };
 
-enum ref_mode {
-    REF_UNSYNC, /* nothing to serve: stratum 0, LI 3 */
-    REF_LOCAL,  /* local reference active */
-    REF_SYNCED, /* synchronised to a source */
+enum disc_mode {
+    DISC_UNSYNC, /* nothing to serve: stratum 0, LI 3 */
+    DISC_LOCAL,  /* local reference active */
+    DISC_SYNCED, /* synchronised to a source */
 };
 
 /* What goes into server replies. */
-struct ref_server_params {
-    enum ref_mode mode;
+struct disc_server_params {
+    enum disc_mode mode;
     int leap;    /* enum ntp_leap */
     int stratum; /* wire value (0 when unsynchronised) */
     uint32_t refid;
@@ -67,7 +68,7 @@ struct ref_server_params {
 };
 
 /* chronyc tracking. */
-struct ref_tracking {
+struct disc_tracking {
     uint32_t ref_id;
     struct tock_ip ip; /* AF_UNSPEC for the local reference */
     int stratum;
@@ -80,8 +81,8 @@ struct ref_tracking {
     double last_update_interval, last_offset, rms_offset;
 };
 
-struct ref_state {
-    struct ref_params p;
+struct disc_state {
+    struct disc_params p;
     bool synchronised;
     int stratum;
     int leap;     /* voted/checked leap status of the current update (enum ntp_leap) */
@@ -114,10 +115,10 @@ struct ref_state {
 };
 
 /* start: cooked time at start; skew_ppm: from the driftfile (or 1e6 = unknown). */
-void ref_init(struct ref_state *r, const struct ref_params *p, const struct timespec *start,
-              double initial_skew_ppm);
+void disc_init(struct disc_state *r, const struct disc_params *p, const struct timespec *start,
+               double initial_skew_ppm);
 
-struct ref_update_input {
+struct disc_update_input {
     int stratum; /* of the selected source */
     int leap;    /* enum ntp_leap, already checked against the leap table */
     int combined;
@@ -131,43 +132,51 @@ struct ref_update_input {
 
 /* A new estimate. now: cooked time; uncorrected: the slew still in progress (cooked - raw
  * now, chrony's uncorrected offset). Fills the correction to apply. */
-void ref_update(struct ref_state *r, const struct ref_update_input *in, const struct timespec *now,
-                double uncorrected, struct ref_correction *out);
+void disc_update(struct disc_state *r, const struct disc_update_input *in,
+                 const struct timespec *now, double uncorrected, struct disc_correction *out);
 
 /* The clock was corrected at cooked time `when` (see srcstats_slew): keep the reference
  * and update times on the new time scale. */
-void ref_slew(struct ref_state *r, const struct timespec *when, double dfreq, double doffset);
+void disc_slew(struct disc_state *r, const struct timespec *when, double dfreq, double doffset);
 
 /* The selection lost every source. */
-void ref_set_unsynchronised(struct ref_state *r, const struct timespec *now);
+void disc_set_unsynchronised(struct disc_state *r, const struct timespec *now);
 
 /* Reply parameters at cooked time now (root dispersion grows with the time since the
  * last update). */
-void ref_server_params(struct ref_state *r, const struct timespec *now,
-                       struct ref_server_params *out);
+void disc_server_params(struct disc_state *r, const struct timespec *now,
+                        struct disc_server_params *out);
 
-void ref_tracking(const struct ref_state *r, const struct timespec *now, struct ref_tracking *out);
+/* The same as one plain value for the server path (serve/reference.h): root dispersion
+ * at the reference time plus its growth rate, so the server can compute it at any instant
+ * without calling back. Refresh it after every engine call (the mode can change with
+ * time: local reference activation, root distance above `local distance`). */
+void disc_snapshot(struct disc_state *r, const struct timespec *now,
+                   struct reference_snapshot *out);
+
+void disc_tracking(const struct disc_state *r, const struct timespec *now,
+                   struct disc_tracking *out);
 
 /* The stratum we would serve now (16 when unsynchronised and no local reference). */
-int ref_our_stratum(struct ref_state *r, const struct timespec *now);
+int disc_our_stratum(struct disc_state *r, const struct timespec *now);
 
 /* Orphan stratum for the selection (16 when not in orphan mode). */
-int ref_orphan_stratum(const struct ref_state *r);
+int disc_orphan_stratum(const struct disc_state *r);
 
 /* Leap seconds. Is `t` (UTC s) on a day when a leap second may happen (30 June or
  * 31 December)? */
-bool ref_is_leap_day(time_t t);
+bool disc_is_leap_day(time_t t);
 /* Within 5 s of midnight UTC with a leap second armed: samples are dropped. */
-bool ref_leap_close(const struct ref_state *r, const struct timespec *now);
+bool disc_leap_close(const struct disc_state *r, const struct timespec *now);
 /* Time (cooked) at which the armed leap second happens: midnight UTC for an inserted one,
  * 23:59:59 for a deleted one. False when none is armed. */
-bool ref_leap_time(const struct ref_state *r, const struct timespec *now, struct timespec *at);
+bool disc_leap_time(const struct disc_state *r, const struct timespec *now, struct timespec *at);
 /* Called around the leap: in_progress true at the leap, false ~2 s later (then the leap
  * status returns to normal). */
-void ref_set_leap_in_progress(struct ref_state *r, bool in_progress);
+void disc_set_leap_in_progress(struct disc_state *r, bool in_progress);
 
 /* Reference id of an address: the IPv4 address, or the first 4 bytes of MD5 of the IPv6
  * address (uses OpenSSL's MD5; no I/O). */
-uint32_t ref_refid_from_ip(const struct tock_ip *ip);
+uint32_t disc_refid_from_ip(const struct tock_ip *ip);
 
 #endif
