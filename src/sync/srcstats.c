@@ -2,6 +2,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/ntp_time.h"
@@ -13,6 +14,11 @@
  * (a distance above the minimum counts this much as offset noise). */
 #define SD_TO_DIST_RATIO 0.7
 #define MAX_ASYMMETRY    0.5
+/* An estimated asymmetry is used only when it is at least this large ... */
+#define MIN_ASYMMETRY 0.45
+/* ... and has kept its sign for this many regressions. */
+#define MIN_ASYMMETRY_RUN 10
+#define MAX_ASYMMETRY_RUN 1000
 
 /* Smallest number of runs of same-sign residuals that is still plausible for n residuals
  * of a good fit: the exact one-sided 5 % critical value of the runs distribution for an
@@ -119,6 +125,38 @@ bool srcstats_find_best_regression(const double *x, const double *y, const doubl
     return true;
 }
 
+bool srcstats_multiple_regress(const double *x1, const double *x2, const double *y, int n,
+                               double *b2)
+{
+    if (n < 4)
+        return false;
+    /* Centre the variables, then solve the 2x2 normal equations of the slopes. */
+    double m1 = 0, m2 = 0, my = 0;
+    for (int i = 0; i < n; i++) {
+        m1 += x1[i];
+        m2 += x2[i];
+        my += y[i];
+    }
+    m1 /= n;
+    m2 /= n;
+    my /= n;
+    double s11 = 0, s12 = 0, s22 = 0, s1y = 0, s2y = 0;
+    for (int i = 0; i < n; i++) {
+        double a = x1[i] - m1, b = x2[i] - m2, c = y[i] - my;
+        s11 += a * a;
+        s12 += a * b;
+        s22 += b * b;
+        s1y += a * c;
+        s2y += b * c;
+    }
+    double det = s11 * s22 - s12 * s12;
+    /* nearly collinear (or constant) regressors: no meaningful slope */
+    if (!(fabs(det) > 1e-10 * s11 * s22) || s11 <= 0.0 || s22 <= 0.0)
+        return false;
+    *b2 = (s11 * s2y - s12 * s1y) / det;
+    return isfinite(*b2);
+}
+
 /* ---- the sample register ---- */
 
 static int n_points(const struct srcstats *st)
@@ -153,6 +191,8 @@ void srcstats_reset(struct srcstats *st)
     st->last_best_start = 0;
     st->stratum = 0;
     st->leap = 3;
+    st->asymmetry = 0.0;
+    st->asymmetry_run = 0;
 }
 
 void srcstats_init(struct srcstats *st, int min_samples, int max_samples, double min_delay,
@@ -166,7 +206,7 @@ void srcstats_init(struct srcstats *st, int min_samples, int max_samples, double
     if (st->max_samples < 1)
         st->max_samples = 1;
     st->fixed_min_delay = min_delay > 0.0 ? min_delay : 0.0;
-    st->fixed_asymmetry = fabs(asymmetry) <= MAX_ASYMMETRY ? asymmetry : 0.0;
+    st->fixed_asymmetry = isfinite(asymmetry) ? asymmetry : 0.0;
     st->precision = precision > 0.0 ? precision : 1e-9;
     srcstats_reset(st);
 }
@@ -271,6 +311,40 @@ static void find_best_sample(struct srcstats *st)
     st->best_sample = best_i;
 }
 
+/* Network jitter that is not the same in both directions biases the offsets of the
+ * samples with a longer delay. The slope of offset against delay (with time as the other
+ * variable) measures it; when it is large and keeps its sign, the offsets are moved to
+ * what they would be at the minimum delay (chrony's automatic asymmetry). */
+static void correct_asymmetry(struct srcstats *st, const double *x, double *y, int count)
+{
+    double d[SRCSTATS_BUF];
+    if (st->fixed_asymmetry == 0.0)
+        return;
+    double min_delay = srcstats_min_delay(st);
+    for (int i = 0; i < count; i++)
+        d[i] = st->points[i].peer_delay - min_delay;
+
+    if (fabs(st->fixed_asymmetry) <= MAX_ASYMMETRY) {
+        st->asymmetry = st->fixed_asymmetry;
+    } else {
+        double a;
+        if (!srcstats_multiple_regress(x, d, y, count, &a) || a * st->asymmetry_run < 0.0) {
+            st->asymmetry = 0.0;
+            st->asymmetry_run = 0;
+            return;
+        }
+        if (a <= -MIN_ASYMMETRY && st->asymmetry_run > -MAX_ASYMMETRY_RUN)
+            st->asymmetry_run--;
+        else if (a >= MIN_ASYMMETRY && st->asymmetry_run < MAX_ASYMMETRY_RUN)
+            st->asymmetry_run++;
+        if (abs(st->asymmetry_run) < MIN_ASYMMETRY_RUN)
+            return;
+        st->asymmetry = a < -MAX_ASYMMETRY ? -MAX_ASYMMETRY : a > MAX_ASYMMETRY ? MAX_ASYMMETRY : a;
+    }
+    for (int i = 0; i < count; i++)
+        y[i] -= st->asymmetry * d[i];
+}
+
 void srcstats_regress(struct srcstats *st)
 {
     double x[SRCSTATS_BUF], y[SRCSTATS_BUF], w[SRCSTATS_MAX_SAMPLES];
@@ -283,16 +357,12 @@ void srcstats_regress(struct srcstats *st)
     }
 
     const struct timespec *last = &newest(st)->time;
-    double min_delay = srcstats_min_delay(st);
     for (int i = 0; i < m + n; i++) {
         const struct srcstats_point *p = &st->points[i];
         x[i] = timespec_diff(&p->time, last); /* <= 0 */
         y[i] = p->offset;
-        /* A configured asymmetry moves the offsets to what they would be at the minimum
-         * delay. */
-        if (st->fixed_asymmetry != 0.0)
-            y[i] -= st->fixed_asymmetry * (p->peer_delay - min_delay);
     }
+    correct_asymmetry(st, x, y, m + n);
 
     /* Weights from the peer distances: a sample whose distance exceeds the minimum by
      * one assumed standard deviation counts as a point with twice the error. */

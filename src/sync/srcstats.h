@@ -49,7 +49,8 @@ struct srcstats {
     /* configuration */
     int min_samples, max_samples; /* per source (minsamples / maxsamples), 0 = defaults */
     double fixed_min_delay;       /* mindelay, 0 = measure */
-    double fixed_asymmetry;       /* asymmetry, used when |a| <= 0.5, else 0 */
+    double fixed_asymmetry;       /* asymmetry option: |a| <= 0.5 fixed (0 = none), else
+                                     estimated from the samples */
     double precision;             /* local clock precision (s) */
 
     /* points[0 .. n_runs_extra-1]: old samples kept only for the runs test;
@@ -72,6 +73,10 @@ struct srcstats {
 
     int stratum;
     int leap;
+
+    /* estimated asymmetry of the network jitter (chrony's auto asymmetry) */
+    double asymmetry;
+    int asymmetry_run; /* consecutive estimates of one sign, signed */
 };
 
 struct srcstats_selection {
@@ -151,6 +156,11 @@ struct srcstats_fit {
 };
 bool srcstats_find_best_regression(const double *x, const double *y, const double *w, int n, int m,
                                    int min_samples, struct srcstats_fit *out);
+
+/* Least squares y = b0 + b1 x1 + b2 x2 over n points; returns false when n < 4 or the
+ * system is degenerate. Only b2 is returned (the slope against x2). */
+bool srcstats_multiple_regress(const double *x1, const double *x2, const double *y, int n,
+                               double *b2);
 
 /* 99.95 % quantile of Student's t for dof degrees of freedom (used for the skew). */
 double srcstats_t_coef(int dof);

@@ -244,6 +244,38 @@ static void test_kod(void **state)
     simsync_free(&r);
 }
 
+/* All the jitter on the way out (asymmetry 0.5): every sample's offset is biased by half
+ * its extra delay. The automatic asymmetry estimate (slope of offset against delay) finds
+ * the full asymmetry and removes the bias; a fixed `asymmetry 0` cannot. */
+static void test_asymmetric_jitter(void **state)
+{
+    (void)state;
+    struct simsync_params p;
+    struct simsync_result r;
+    simsync_defaults(&p);
+    p.jitter = 100e-6;
+    p.asymmetry = 0.5;
+    p.wander = 1e-3;
+    p.freq_ppm = 10.0;
+    p.src.iburst = true;
+    p.duration = 12 * 3600.0;
+    p.measure_from = 4 * 3600.0;
+    simsync_run(&p, &r);
+    show("asymmetric jitter (auto)", &p, &r);
+    double auto_rms = r.rms_error;
+    assert_true(r.engine->src[0].ntp.stats.asymmetry < -0.45);
+    simsync_free(&r);
+
+    p.src.asymmetry = 0.0;
+    simsync_run(&p, &r);
+    show("asymmetric jitter (off)", &p, &r);
+    assert_true(r.engine->src[0].ntp.stats.asymmetry == 0.0);
+    /* the mean bias alone is jitter/2 = 50 us without the correction */
+    assert_true(auto_rms < 20e-6);
+    assert_true(r.rms_error > 3.0 * auto_rms);
+    simsync_free(&r);
+}
+
 /* ---- accuracy table (doc/accuracy.md) ---- */
 
 struct acc_row {
@@ -358,10 +390,15 @@ static void test_accuracy_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_convergence), cmocka_unit_test(test_falseticker),
-        cmocka_unit_test(test_outage),      cmocka_unit_test(test_makestep),
-        cmocka_unit_test(test_leap_second), cmocka_unit_test(test_unreachable),
-        cmocka_unit_test(test_kod),         cmocka_unit_test(test_accuracy_table),
+        cmocka_unit_test(test_convergence),
+        cmocka_unit_test(test_falseticker),
+        cmocka_unit_test(test_outage),
+        cmocka_unit_test(test_makestep),
+        cmocka_unit_test(test_leap_second),
+        cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_kod),
+        cmocka_unit_test(test_asymmetric_jitter),
+        cmocka_unit_test(test_accuracy_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,6 +179,26 @@ static void test_t_coef(void **state)
     assert_true(fabs(srcstats_t_coef(1000) - 3.300) < 2e-3);
 }
 
+static void test_multiple_regress(void **state)
+{
+    (void)state;
+    double x1[8], x2[8], y[8], b2;
+    for (int i = 0; i < 8; i++) {
+        x1[i] = -64.0 * i;
+        x2[i] = (i * 37 % 11) * 1e-4; /* delays, not collinear with time */
+        y[i] = 1e-3 + 2e-6 * x1[i] - 0.4 * x2[i];
+    }
+    assert_true(srcstats_multiple_regress(x1, x2, y, 8, &b2));
+    assert_true(fabs(b2 + 0.4) < 1e-9);
+    assert_false(srcstats_multiple_regress(x1, x2, y, 3, &b2)); /* too few points */
+    for (int i = 0; i < 8; i++)
+        x2[i] = 5e-4; /* constant delay: no slope can be measured */
+    assert_false(srcstats_multiple_regress(x1, x2, y, 8, &b2));
+    for (int i = 0; i < 8; i++)
+        x2[i] = 3.0 * x1[i]; /* collinear */
+    assert_false(srcstats_multiple_regress(x1, x2, y, 8, &b2));
+}
+
 static void test_srcstats_empty_and_accumulate(void **state)
 {
     (void)state;
@@ -786,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_regression_line),
         cmocka_unit_test(test_regression_drops_old_points),
         cmocka_unit_test(test_t_coef),
+        cmocka_unit_test(test_multiple_regress),
         cmocka_unit_test(test_srcstats_empty_and_accumulate),
         cmocka_unit_test(test_ntpsrc_exchange),
         cmocka_unit_test(test_ntpsrc_auth_unreach_kod),
