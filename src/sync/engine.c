@@ -255,6 +255,21 @@ static int checked_leap(struct sync_engine *e, int voted, const struct timespec 
     return voted;
 }
 
+/* What the kernel reports to other programs (ntp_adjtime): synchronised, with the
+ * estimated and maximum errors, including the offset still being slewed. */
+static void set_status(struct sync_engine *e, const struct disc_update_input *in,
+                       const struct timespec *raw_now)
+{
+    struct timespec now = sync_cook(e, raw_now);
+    struct disc_server_params sp;
+    disc_server_params(&e->ref, &now, &sp);
+    double remaining = fabs(sync_correction(e, raw_now));
+    e->cmd.set_status = true;
+    e->cmd.synchronised = e->ref.synchronised;
+    e->cmd.est_error = in->offset_sd > remaining ? in->offset_sd : remaining;
+    e->cmd.max_error = in->offset_sd + sp.root_delay / 2.0 + sp.root_dispersion + remaining;
+}
+
 static void run_selection(struct sync_engine *e, int updated, const struct timespec *raw_now)
 {
     struct select_src *ptrs[SYNC_MAX_SOURCES];
@@ -308,9 +323,13 @@ static void run_selection(struct sync_engine *e, int updated, const struct times
         apply_correction(e, &c, raw_now);
         e->updates++;
         check_leap_arm(e);
+        set_status(e, &in, raw_now);
     } else if (res.lost && e->ref.synchronised) {
         disc_set_unsynchronised(&e->ref, &now);
         check_leap_arm(e);
+        e->cmd.set_status = true;
+        e->cmd.synchronised = false;
+        e->cmd.est_error = e->cmd.max_error = 0.0;
     }
 }
 
@@ -381,6 +400,25 @@ void sync_timeout(struct sync_engine *e, const struct timespec *raw_now)
         e->cmd.set_leap = true;
         e->cmd.leap = 0;
     }
+}
+
+void sync_make_step(struct sync_engine *e, const struct timespec *raw_now)
+{
+    double corr = sync_correction(e, raw_now);
+    if (corr == 0.0)
+        return;
+    /* Cancel the slew, then step the raw clock to where cooked time already is. Samples
+     * are in cooked time, which does not move: the two adjustments cancel for them. */
+    struct disc_correction c = {.dfreq = 0.0, .offset = corr, .corr_rate = 0.0, .step = -corr};
+    apply_correction(e, &c, raw_now);
+}
+
+void sync_burst(struct sync_engine *e, int idx, int good, int total, const struct timespec *raw_now)
+{
+    if (!valid_index(e, idx) || !e->src[idx].has_addr || good < 1 || total < good)
+        return;
+    struct timespec now = sync_cook(e, raw_now);
+    ntpsrc_initiate_burst(&e->src[idx].ntp, good, total, &now);
 }
 
 void sync_take_clock_cmd(struct sync_engine *e, struct sync_clock_cmd *cmd)

@@ -73,6 +73,9 @@ struct sync_clock_cmd {
     double step_offset; /* + = the clock is ahead: step back (ADJ_SETOFFSET of -offset) */
     bool set_leap;
     int leap; /* +1 insert (STA_INS), -1 delete (STA_DEL), 0 none, at the end of the UTC day */
+    bool set_status; /* kernel sync status (STA_UNSYNC, ADJ_ESTERROR, ADJ_MAXERROR) */
+    bool synchronised;
+    double est_error, max_error; /* s */
 };
 
 struct sync_engine {
@@ -131,6 +134,12 @@ enum ntpsrc_rx_result sync_process_reply(struct sync_engine *e, int idx,
 
 /* Takes (and clears) the clock command accumulated since the last call. */
 void sync_take_clock_cmd(struct sync_engine *e, struct sync_clock_cmd *cmd);
+
+/* chronyc makestep: step the clock now by the correction still being slewed. */
+void sync_make_step(struct sync_engine *e, const struct timespec *raw_now);
+/* chronyc burst: up to `total` requests to source idx, ending after `good` good ones. */
+void sync_burst(struct sync_engine *e, int idx, int good, int total,
+                const struct timespec *raw_now);
 
 /* The driver applied a leap second (+1: the clock went back 1 s). */
 void sync_notify_leap_applied(struct sync_engine *e, int leap);

@@ -793,6 +793,18 @@ static void test_engine_views(void **state)
     sync_driftfile_values(&e, &f, &sk);
     assert_true(f == -7.5);
 
+    /* chronyc makestep: a 0.3 s slew in progress becomes one step */
+    slew_accrue_offset(&e.slew, &t1, 0.3, 0.0);
+    sync_take_clock_cmd(&e, &cmd);
+    double corr = sync_correction(&e, &t1);
+    assert_true(fabs(corr + 0.3) < 1e-12);
+    sync_make_step(&e, &t1);
+    sync_take_clock_cmd(&e, &cmd);
+    assert_true(cmd.step);
+    assert_true(fabs(cmd.step_offset - 0.3) < 1e-12); /* 0.3 s ahead: step back 0.3 s */
+    assert_true(fabs(sync_correction(&e, &t1)) < 1e-12);
+    assert_true(cmd.set_freq && fabs(cmd.freq_ppm + 7.5) < 1e-9); /* slew over */
+
     sync_remove_source(&e, a);
     assert_false(sync_source_view(&e, a, &raw, &v));
 }
