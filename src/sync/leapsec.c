@@ -6,6 +6,9 @@
 #define SECS_PER_DAY    86400
 /* Limits far above any real zone file; they only keep the size arithmetic small. */
 #define TZIF_MAX_COUNT 100000
+/* Bounds on leap record values (times within ~35000 years, corrections within 1000 s). */
+#define LEAPSEC_MAX_TIME ((int64_t)1 << 40)
+#define LEAPSEC_MAX_CORR 1000
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -95,6 +98,10 @@ int leapsec_parse_tzif(const uint8_t *buf, size_t len, struct leapsec_table *out
         const uint8_t *rec = lp + i * (tsize + 4);
         int64_t occ = tsize == 8 ? be64s(rec) : (int64_t)(int32_t)be32(rec);
         int32_t corr = (int32_t)be32(rec + tsize);
+        /* far outside anything real: refused before any arithmetic can overflow */
+        if (occ < -LEAPSEC_MAX_TIME || occ > LEAPSEC_MAX_TIME || corr < -LEAPSEC_MAX_CORR ||
+            corr > LEAPSEC_MAX_CORR)
+            return LEAPSEC_ERR_RECORDS;
         if (i > 0 && occ <= prev_occ)
             return LEAPSEC_ERR_RECORDS;
         /* v4: a last record repeating the previous correction marks the expiry. */
