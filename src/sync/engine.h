@@ -141,7 +141,9 @@ void sync_make_step(struct sync_engine *e, const struct timespec *raw_now);
 void sync_burst(struct sync_engine *e, int idx, int good, int total,
                 const struct timespec *raw_now);
 
-/* The driver applied a leap second (+1: the clock went back 1 s). */
+/* The driver applied a leap second (+1: the clock went back 1 s). The vclock-based
+ * drivers see it as a change of vclock.leaps_applied after a read; the system driver may
+ * skip it (the error is the slew rate times 1 s, nanoseconds in practice). */
 void sync_notify_leap_applied(struct sync_engine *e, int leap);
 /* The clock was stepped by something else (unknown offset): forget every sample. */
 void sync_notify_unknown_step(struct sync_engine *e, const struct timespec *raw_now);
@@ -173,7 +175,8 @@ struct sync_source_view {
 bool sync_source_view(const struct sync_engine *e, int idx, const struct timespec *raw_now,
                       struct sync_source_view *out);
 
-/* True (at most once per SYNC_REPLACE_INTERVAL per source) when the source is
+/* Call after every transmit and reply (cheap).
+ * True (at most once per SYNC_REPLACE_INTERVAL per source) when the source is
  * unreachable (8 polls without a valid reply), a falseticker, or refused us (KoD DENY /
  * RSTR): the daemon should give it a new address if it came from a pool or a name. */
 bool sync_source_wants_replacement(struct sync_engine *e, int idx, const struct timespec *raw_now);

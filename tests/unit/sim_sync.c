@@ -74,6 +74,7 @@ struct sim {
     double osc_err; /* oscillator error, s/s */
     struct vclock vc;
     struct sync_engine *e;
+    int applied_leap; /* the leap armed on the vclock */
     struct inflight fl[MAX_INFLIGHT];
     int src_index[SIMSYNC_MAX_SERVERS];
 };
@@ -104,7 +105,12 @@ static struct timespec ts_at(const struct simsync_params *p, double rel)
 static struct timespec raw_now(struct sim *s)
 {
     struct timespec u = ts_of(s->under);
-    return vclock_read(&s->vc, &u);
+    int before = s->vc.leaps_applied;
+    struct timespec t = vclock_read(&s->vc, &u);
+    /* as the `none`/`sim` drivers do: tell the engine when the clock applied a leap */
+    if (s->vc.leaps_applied != before && s->e)
+        sync_notify_leap_applied(s->e, s->applied_leap);
+    return t;
 }
 
 static void advance(struct sim *s, double to)
@@ -136,8 +142,11 @@ static void apply_cmd(struct sim *s)
         if (fabs(c.step_offset) > s->res->max_abs_step)
             s->res->max_abs_step = fabs(c.step_offset);
     }
-    if (c.set_leap)
+    if (c.set_leap) {
         vclock_set_leap(&s->vc, &u, c.leap);
+        if (c.leap)
+            s->applied_leap = c.leap;
+    }
 }
 
 static bool server_down(const struct sim *s, int i, double t)
