@@ -663,6 +663,34 @@ static void test_leapsec_tzif(void **state)
     n = tzif_v1(b, occ, corr, 0);
     assert_int_equal(leapsec_parse_tzif(b, n, &t), LEAPSEC_ERR_NONE);
 
+    /* Version 4 with its 64-bit block and an expiry record (correction repeated). */
+    {
+        static const int64_t occ4[3] = {78796800, 94694401, 1483228802};
+        static const int32_t corr4[3] = {1, 2, 2};
+        size_t o = 0;
+        for (int blk = 0; blk < 2; blk++) {
+            size_t tsize = blk ? 8 : 4;
+            memset(b + o, 0, 44);
+            memcpy(b + o, "TZif4", 5);
+            put32(b + o + 28, 3);
+            put32(b + o + 36, 1);
+            put32(b + o + 40, 4);
+            o += 44;
+            memset(b + o, 0, 6);
+            memcpy(b + o + 6, "UTC", 4);
+            o += 10;
+            for (int i = 0; i < 3; i++) {
+                if (tsize == 8)
+                    o += put32(b + o, (uint32_t)(occ4[i] >> 32));
+                o += put32(b + o, (uint32_t)occ4[i]);
+                o += put32(b + o, (uint32_t)corr4[i]);
+            }
+        }
+        assert_int_equal(leapsec_parse_tzif(b, o, &t), LEAPSEC_OK);
+        assert_int_equal(t.n, 2);
+        assert_true(t.expires == 1483228800);
+    }
+
     /* The system's right/UTC, when installed: 27 leap seconds up to 2017-01-01. */
     FILE *f = fopen("/usr/share/zoneinfo/right/UTC", "rb");
     if (f) {
