@@ -35,7 +35,9 @@ void ntpsrc_params_default(struct ntpsrc_params *p)
     p->maxdelayratio = 0.0;
     p->maxdelaydevratio = 10.0;
     p->version = 4;
-    p->asymmetry = 1.0; /* > 0.5: not fixed */
+    p->minsamples = 6;  /* chrony's `minsamples` default */
+    p->maxsamples = 0;  /* no limit (64) */
+    p->asymmetry = 1.0; /* > 0.5: estimated */
 }
 
 static double log2_to_double(int l)

@@ -39,7 +39,7 @@ struct ntpsrc_params {
     int version;             /* 1..4; 0 = 4 */
     bool auth;               /* replies must be authenticated (key or nts) */
     bool offline;            /* start offline */
-    int minsamples, maxsamples;
+    int minsamples, maxsamples; /* 6 / 0 = no limit (chrony's defaults) */
     double mindelay, asymmetry;
 };
 

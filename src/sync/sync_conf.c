@@ -56,7 +56,7 @@ void sync_source_params_from_conf(const struct conf_source *cs, struct ntpsrc_pa
     out->version = cs->version > 0 ? cs->version : 4;
     out->auth = cs->key != 0 || cs->nts;
     out->offline = cs->offline;
-    out->minsamples = cs->minsamples > 0 ? cs->minsamples : 0;
+    out->minsamples = cs->minsamples >= 0 ? cs->minsamples : 6; /* -1: the default */
     out->maxsamples = cs->maxsamples > 0 ? cs->maxsamples : 0;
     out->mindelay = cs->mindelay;
     out->asymmetry = cs->has_asymmetry ? cs->asymmetry : 1.0;
