@@ -476,6 +476,85 @@ static void test_select_falseticker(void **state)
     assert_int_equal(select_state_wire(ss[1].status), 5);
 }
 
+static void setup_sel(struct srcstats *st, struct select_src *ss, struct select_src **ptr,
+                      const double *offs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        feed(&st[i], offs[i], 1.0);
+        memset(&ss[i], 0, sizeof(ss[i]));
+        ss[i].stats = &st[i];
+        ss[i].reach = 0xff;
+        ss[i].reach_size = 8;
+        ss[i].refid = 0x0A000001 + (uint32_t)i;
+        ss[i].sel_score = 1.0;
+        ptr[i] = &ss[i];
+    }
+}
+
+static void test_select_options(void **state)
+{
+    (void)state;
+    struct srcstats st[3];
+    struct select_src ss[3], *ptr[3];
+    struct select_state sel;
+    struct select_params sp;
+    struct select_result res;
+    struct timespec now = at(120);
+    select_params_default(&sp);
+
+    /* prefer: the preferred source is selected, the others are "-" (not combined) */
+    double agree[3] = {1e-5, 2e-5, 1.5e-5};
+    setup_sel(st, ss, ptr, agree, 3);
+    ss[2].options = SELECT_OPT_PREFER;
+    select_init(&sel);
+    select_run(&sel, ptr, 3, 2, &sp, &now, &res);
+    assert_true(res.update);
+    assert_int_equal(res.selected, 2);
+    assert_int_equal(ss[0].status, SELECT_NONPREFERRED);
+    assert_int_equal(select_state_char(ss[1].status), '-');
+
+    /* two sources 50 ms apart: no majority, both are falsetickers ... */
+    double split[2] = {1e-5, 0.05};
+    setup_sel(st, ss, ptr, split, 2);
+    select_init(&sel);
+    select_run(&sel, ptr, 2, 0, &sp, &now, &res);
+    assert_false(res.update);
+    assert_int_equal(ss[0].status, SELECT_FALSETICKER);
+    assert_int_equal(ss[1].status, SELECT_FALSETICKER);
+    /* ... unless one is trusted: it wins and the other one is the falseticker */
+    ss[1].options = SELECT_OPT_TRUST;
+    select_run(&sel, ptr, 2, 1, &sp, &now, &res);
+    assert_true(res.update);
+    assert_int_equal(res.selected, 1);
+    assert_int_equal(ss[0].status, SELECT_FALSETICKER);
+
+    /* require: a required source among the falsetickers blocks any update */
+    double three[3] = {1e-5, 2e-5, 0.05};
+    setup_sel(st, ss, ptr, three, 3);
+    ss[2].options = SELECT_OPT_REQUIRE;
+    select_init(&sel);
+    select_run(&sel, ptr, 3, 0, &sp, &now, &res);
+    assert_false(res.update);
+    assert_int_equal(ss[2].status, SELECT_FALSETICKER);
+    assert_int_equal(ss[0].status, SELECT_WAITS_SOURCES);
+    /* when the required source agrees, the update goes through */
+    ss[2].options = 0;
+    ss[1].options = SELECT_OPT_REQUIRE;
+    select_run(&sel, ptr, 3, 1, &sp, &now, &res);
+    assert_true(res.update);
+
+    /* maxdistance and maxjitter make sources unselectable */
+    sp.max_distance = 1e-6;
+    select_run(&sel, ptr, 3, 0, &sp, &now, &res);
+    assert_false(res.update);
+    assert_int_equal(ss[0].status, SELECT_BAD_DISTANCE);
+    select_params_default(&sp);
+    sp.max_jitter = 1e-9;
+    select_run(&sel, ptr, 3, 0, &sp, &now, &res);
+    assert_int_equal(ss[0].status, SELECT_JITTERY);
+    assert_int_equal(select_state_char(ss[0].status), '~');
+}
+
 /* ---- reference ---- */
 
 static void test_reference_params_and_refid(void **state)
@@ -852,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_ntpsrc_auth_unreach_kod),
         cmocka_unit_test(test_ntpsrc_loop_and_delay),
         cmocka_unit_test(test_select_falseticker),
+        cmocka_unit_test(test_select_options),
         cmocka_unit_test(test_reference_params_and_refid),
         cmocka_unit_test(test_leap_days),
         cmocka_unit_test(test_driftfile),
