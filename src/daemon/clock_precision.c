@@ -12,9 +12,9 @@ int8_t clock_measure_precision(struct clock_driver *drv, double configured, doub
         best = configured;
     } else {
         struct timespec prev, cur;
-        clock_now(drv, &prev);
+        drv->raw_now(drv, &prev);
         for (int i = 0; i < PRECISION_READS; i++) {
-            clock_now(drv, &cur);
+            drv->raw_now(drv, &cur);
             double d = timespec_diff(&cur, &prev);
             if (d > 0.0 && d < best)
                 best = d;

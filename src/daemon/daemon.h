@@ -12,6 +12,10 @@
 #include "serve/server_stats.h"
 
 struct loop;
+struct sync_engine;
+struct sources;
+struct resolver;
+struct leapsec_table;
 struct acl;
 struct clientlog;
 struct keys_table;
@@ -26,12 +30,22 @@ struct tockd {
     int8_t precision; /* log2 s */
     double precision_s;
     bool foreground;
-    bool no_clock_control; /* -x */
+    bool foreground_single_process; /* -d: the simulator-friendly single-process mode */
+    bool no_clock_control;          /* -x */
     struct timespec start_mono;
 
-    /* The reference state published to the server path. */
+    /* Synchronisation: the engine (src/sync/) and its shell (sync_shell.c, sources.c). */
+    struct sync_engine *engine;
+    struct sources *sources;
+    struct resolver *resolver;
+    struct leapsec_table *leaps;
+    uint32_t sync_timer;
+    bool clock_error_logged;
+    bool leap_disagreement_logged;
+
+    /* The reference state published to the server path (refreshed after every engine
+     * event and at least every few seconds). */
     struct reference_snapshot ref;
-    double local_ref_refreshed; /* monotonic time of the last local ref_time refresh */
 
     /* Who may be served, how often, and with which keys (serve/, crypto/). */
     struct acl *ntp_acl;
@@ -44,6 +58,35 @@ struct tockd {
     struct ntp_server *server;
     struct cmd_socket *cmd;
 };
+
+/* Builds the access tables (hostnames resolved now), the client log and the key table.
+ * Returns 0, or -1 after logging a fatal error (FILE:LINE of a bad subnet). */
+int tockd_access_init(struct tockd *d);
+void tockd_access_free(struct tockd *d);
+/* Re-reads the keyfile (tockctl rekey). */
+int tockd_keys_load(struct tockd *d);
+
+/* The daemon's time: cooked = the engine's correction applied to the driver's raw clock. */
+void tockd_now(struct tockd *d, struct timespec *cooked);
+/* Cooked time of a kernel packet timestamp (CLOCK_REALTIME). */
+void tockd_cook_kernel(struct tockd *d, const struct timespec *realtime, struct timespec *cooked);
+
+/* The sync engine: set up from the configuration (driftfile, leap table), started, and
+ * told about every event. Returns 0 or -1 after logging. */
+int tockd_sync_init(struct tockd *d);
+/* After any call into the engine: apply its clock commands, publish the reference
+ * snapshot, reschedule its timer. */
+void tockd_sync_poke(struct tockd *d);
+/* At exit: final driftfile. */
+void tockd_sync_shutdown(struct tockd *d);
+
+/* Sources from the configuration (server, pool): resolution, request sockets, replies. */
+int tockd_sources_start(struct tockd *d);
+void tockd_sources_stop(struct tockd *d);
+/* Sends the requests the engine says are due. */
+void tockd_sources_transmit_due(struct tockd *d);
+/* Hands replacement requests from the engine (unreachable, falseticker) to the resolver. */
+void tockd_sources_check_replacements(struct tockd *d);
 
 /* Builds the access tables (hostnames resolved now), the client log and the key table.
  * Returns 0, or -1 after logging a fatal error (FILE:LINE of a bad subnet). */

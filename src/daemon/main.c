@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct options {
     bool no_root_check; /* -U */
     int log_level;
     const char *user;
+    const char *clock_spec; /* --clock system|none|sim:OFFSET:PPM */
 };
 
 static void usage(FILE *out)
@@ -50,6 +52,10 @@ static void usage(FILE *out)
                  "  -L LEVEL      minimum log level: -1 debug, 0 info, 1 warning, 2 error\n"
                  "  -u USER       user to run as (privilege drop: not active yet)\n"
                  "  -U            allow starting without root (capabilities from outside)\n"
+                 "  --clock DRIVER\n"
+                 "                clock driver: system (default), none (as -x), or\n"
+                 "                sim:OFFSET:PPM, a simulated clock over CLOCK_MONOTONIC that\n"
+                 "                starts OFFSET seconds ahead and runs PPM fast (tests)\n"
                  "  --quickstart[=DIR]\n"
                  "                use the embedded quick-start configuration: serve the local\n"
                  "                clock as stratum 10 on 127.0.0.1 and ::1 port 11123, command\n"
@@ -62,6 +68,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         {"quickstart", optional_argument, NULL, 'q'},
+        {"clock", required_argument, NULL, 'C'},
         {"version", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -113,6 +120,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'q':
             o->quickstart_dir = optarg ? optarg : "./run";
+            break;
+        case 'C':
+            o->clock_spec = optarg;
             break;
         case 'v':
             printf("tockd %s\n", TOCK_VERSION);
@@ -264,6 +274,41 @@ static void report_startup(int fd, char status)
     close(fd);
 }
 
+/* -x -> none; --clock sim:OFFSET:PPM -> sim; otherwise the system clock. */
+static struct clock_driver *make_clock_driver(const struct options *o,
+                                              const struct tock_config *conf)
+{
+    const char *spec = o->clock_spec;
+    struct clock_driver *drv = NULL;
+    if (o->no_clock_control && spec && strcmp(spec, "none") != 0) {
+        log_err("-x and --clock %s exclude each other", spec);
+        return NULL;
+    }
+    if (o->no_clock_control || (spec && strcmp(spec, "none") == 0)) {
+        drv = clock_none_new();
+    } else if (spec && strncmp(spec, "sim:", 4) == 0) {
+        double offset, ppm;
+        char tail;
+        if (sscanf(spec + 4, "%lf:%lf%c", &offset, &ppm, &tail) != 2 || fabs(offset) > 1e6 ||
+            fabs(ppm) > 1e5) {
+            log_err("--clock %s: expected sim:OFFSET:PPM (e.g. sim:0.5:30)", spec);
+            return NULL;
+        }
+        drv = clock_sim_new(offset, ppm);
+        if (drv)
+            log_info("simulated clock: %+.6f s, %+.3f ppm; the system clock is not touched", offset,
+                     ppm);
+    } else if (!spec || strcmp(spec, "system") == 0) {
+        drv = clock_system_new(conf->rtcsync);
+    } else {
+        log_err("--clock %s: unknown driver (system, none, sim:OFFSET:PPM)", spec);
+        return NULL;
+    }
+    if (!drv)
+        log_err("out of memory");
+    return drv;
+}
+
 static void on_hangup(void *ctx)
 {
     (void)ctx;
@@ -306,6 +351,7 @@ int main(int argc, char **argv)
     memset(&d, 0, sizeof(d));
     d.conf = &conf;
     d.foreground = opts.foreground != 0;
+    d.foreground_single_process = opts.foreground == 2;
     d.no_clock_control = opts.no_clock_control;
     int level = opts.debug ? LOG_DEBUG
                            : (int[]){LOG_INFO, LOG_WARNING, LOG_ERR,
@@ -326,21 +372,19 @@ int main(int argc, char **argv)
     }
     loop_install_signal_handlers();
     d.loop = loop_new();
-    d.clock = clock_none_new();
-    if (!d.loop || !d.clock) {
-        log_err("out of memory");
+    d.clock = make_clock_driver(&opts, &conf);
+    if (!d.loop || !d.clock)
         goto out;
-    }
-    if (!opts.no_clock_control)
-        log_warn("clock control is not implemented yet: the system clock is not adjusted "
-                 "(as with -x)");
     d.precision = clock_measure_precision(d.clock, conf.clockprecision, &d.precision_s);
     log_info("tockd %s starting (clock driver %s, precision 2^%d s)", TOCK_VERSION, d.clock->name,
              d.precision);
-    tockd_reference_init(&d);
+    if (tockd_sync_init(&d) < 0)
+        goto out;
     if (tockd_access_init(&d) < 0)
         goto out;
     if (ntp_server_start(&d) < 0)
+        goto out;
+    if (tockd_sources_start(&d) < 0)
         goto out;
 
     report_startup(startup_fd, 0);
@@ -350,7 +394,9 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     report_startup(startup_fd, 1);
+    tockd_sources_stop(&d);
     ntp_server_stop(&d);
+    tockd_sync_shutdown(&d);
     tockd_access_free(&d);
     if (d.clock)
         d.clock->destroy(d.clock);

@@ -87,9 +87,9 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
         return;
     }
     if (m->has_rx_ts)
-        d->clock->cook(d->clock, &m->rx_ts, &rx);
+        tockd_cook_kernel(d, &m->rx_ts, &rx);
     else
-        clock_now(d->clock, &rx);
+        tockd_now(d, &rx);
 
     enum clientlog_verdict verdict =
         clientlog_access(d->clientlog, CLIENTLOG_NTP, &m->from.ip, &rx);
@@ -113,7 +113,7 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
     const struct ratelimit *rl = clientlog_ratelimit(d->clientlog, CLIENTLOG_NTP);
     struct ntp_reply_input in = {
         .request = &req,
-        .reference = tockd_reference(d, &rx),
+        .reference = &d->ref,
         .rx_time = rx,
         .precision = d->precision,
         .ratelimit_enabled = d->conf->ratelimit.enabled,
@@ -125,7 +125,7 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
     size_t len = NTP_HEADER_LEN;
     /* The transmit timestamp is read as late as possible: right before the MAC (which
      * covers it) and the send. */
-    clock_now(d->clock, &tx);
+    tockd_now(d, &tx);
     ntp_reply_stamp_transmit(reply, &tx, d->precision, &s->history, rand_u32_cb, NULL);
     if (auth == MAC_VALID) {
         len = mac_append(d->keys, key_id, req.h.version, reply, len, sizeof(reply));

@@ -173,3 +173,51 @@ int udp_send(int fd, const void *buf, size_t len, const struct tock_endpoint *to
     }
     return sendmsg(fd, &mh, 0) < 0 ? -1 : 0;
 }
+
+int udp_open_client(const struct tock_endpoint *remote)
+{
+    struct tock_endpoint local = {.ip = {.family = remote->ip.family}, .port = 0};
+    struct udp_open_opts opts = {.rx_timestamps = true, .tx_timestamps = true};
+    struct sockaddr_storage ss;
+    socklen_t len = tock_endpoint_to_sockaddr(remote, &ss);
+    if (len == 0) {
+        errno = EAFNOSUPPORT;
+        return -1;
+    }
+    int fd = udp_open(&local, &opts);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int udp_recv_tx_timestamp(int fd, struct timespec *ts)
+{
+    uint8_t data[64];
+    union {
+        struct cmsghdr align;
+        uint8_t buf[UDP_CMSG_LEN];
+    } control;
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control.buf;
+    mh.msg_controllen = sizeof(control.buf);
+    if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    struct udp_msg m;
+    m.has_rx_ts = false;
+    m.has_local = false;
+    parse_cmsgs(&mh, &m);
+    if (!m.has_rx_ts)
+        return 0;
+    *ts = m.rx_ts;
+    return 1;
+}

@@ -53,6 +53,14 @@ struct udp_batch {
     } cmsg[UDP_BATCH];
 };
 
+/* A client socket for one request (RFC 9109: a fresh random source port each time),
+ * connected to `remote`, with kernel RX and TX timestamps. Returns the fd or -1 (errno). */
+int udp_open_client(const struct tock_endpoint *remote);
+
+/* Reads one kernel TX timestamp from the socket's error queue (call only when poll reported
+ * POLLPRI/POLLERR). Returns 1 with *ts set, 0 when there was none, -1 on error. */
+int udp_recv_tx_timestamp(int fd, struct timespec *ts);
+
 /* Receives up to `max` (<= UDP_BATCH) datagrams without blocking; returns how many (0 when
  * none is pending, -1 on error). */
 int udp_recv_batch(int fd, struct udp_batch *b, int max);

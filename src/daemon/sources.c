@@ -1,0 +1,425 @@
+/* Sources from the configuration (`server`, `pool`): names, addresses, one connected UDP
+ * socket per request (RFC 9109: a fresh random source port each time), kernel TX and RX
+ * timestamps, MACs, and the replies handed to the sync engine. Pools resolve to up to
+ * `maxsources` addresses; a member the engine reports as unreachable or a falseticker gets
+ * a new address; names are re-resolved periodically. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/mac.h"
+#include "daemon/clock.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "daemon/rand.h"
+#include "daemon/resolver.h"
+#include "daemon/udp.h"
+#include "proto/ntp_packet.h"
+#include "sync/discipline.h"
+#include "sync/engine.h"
+#include "sync/sync_conf.h"
+
+#define MAX_SLOTS        SYNC_MAX_SOURCES
+#define REFRESH_INTERVAL 1209600.0 /* re-resolve every name every 2 weeks (chrony's refresh) */
+#define RETRY_MIN        8.0       /* unresolved names: retry after 8 s, doubling */
+#define RETRY_MAX        1024.0
+#define MAX_REQUEST_LEN  (NTP_HEADER_LEN + NTP_MAX_MAC_LEN)
+
+struct sources;
+
+struct slot {
+    struct sources *owner;
+    bool used;
+    const struct conf_source *cs;
+    int engine_idx;
+    bool numeric; /* a literal address: never resolved, never replaced */
+    bool has_addr;
+    bool disabled; /* cannot be polled (unknown key, NTS not active yet) */
+    struct tock_endpoint remote;
+    int fd;        /* socket of the current request, -1 */
+    bool awaiting; /* a request is out and its reply not processed yet */
+    struct timespec tx_cooked;
+    bool tx_kernel;
+    uint32_t local_refid;
+    int version;
+    bool resolving;
+    double retry_delay;
+    uint32_t retry_timer;
+};
+
+struct sources {
+    struct tockd *d;
+    struct slot slots[MAX_SLOTS];
+    int n;
+    struct udp_batch *batch;
+    uint32_t refresh_timer;
+};
+
+static void resolve_slot(struct sources *s, struct slot *sl);
+
+static struct slot *slot_of_engine(struct sources *s, int idx)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->slots[i].used && s->slots[i].engine_idx == idx)
+            return &s->slots[i];
+    return NULL;
+}
+
+static bool address_in_use(const struct sources *s, const struct tock_ip *ip, uint16_t port)
+{
+    for (int i = 0; i < s->n; i++) {
+        const struct slot *sl = &s->slots[i];
+        if (sl->used && sl->has_addr && sl->remote.port == port &&
+            tock_ip_equal(&sl->remote.ip, ip))
+            return true;
+    }
+    return false;
+}
+
+static void close_request(struct sources *s, struct slot *sl)
+{
+    if (sl->fd >= 0) {
+        loop_remove_fd(s->d->loop, sl->fd);
+        close(sl->fd);
+        sl->fd = -1;
+    }
+    sl->awaiting = false;
+}
+
+static void set_address(struct sources *s, struct slot *sl, const struct tock_ip *ip)
+{
+    struct timespec raw;
+    char buf[TOCK_IP_STRLEN];
+    close_request(s, sl);
+    sl->remote.ip = *ip;
+    sl->has_addr = true;
+    s->d->clock->raw_now(s->d->clock, &raw);
+    sync_set_source_address(s->d->engine, sl->engine_idx, ip, &raw);
+    log_info("source %s%s%s: %s port %u", sl->cs->host,
+             sl->cs->kind == CONF_SOURCE_POOL ? " (pool)" : "", sl->numeric ? "" : " resolved",
+             tock_ip_format(ip, buf, sizeof(buf)), sl->remote.port);
+}
+
+static void on_retry(void *ctx);
+
+static void schedule_retry(struct sources *s, struct slot *sl)
+{
+    sl->retry_delay = sl->retry_delay <= 0 ? RETRY_MIN : sl->retry_delay * 2;
+    if (sl->retry_delay > RETRY_MAX)
+        sl->retry_delay = RETRY_MAX;
+    loop_cancel_timer(s->d->loop, sl->retry_timer);
+    sl->retry_timer = loop_add_timer(s->d->loop, sl->retry_delay, on_retry, sl);
+}
+
+/* A lookup finished: give the slot (and other unresolved members of the same pool) an
+ * address not used by any other source. */
+static void on_resolved(void *ctx, const char *name, int n, const struct tock_ip *addrs)
+{
+    struct slot *sl = ctx;
+    struct sources *s = sl->owner;
+    struct tockd *d = s->d;
+    (void)name;
+    sl->resolving = false;
+    for (int i = 0; i < s->n; i++) {
+        struct slot *t = &s->slots[i];
+        bool candidate = t == sl || (t->used && t->cs == sl->cs && !t->has_addr && !t->resolving);
+        if (!candidate || (t != sl && t->cs->kind != CONF_SOURCE_POOL))
+            continue;
+        for (int a = 0; a < n; a++) {
+            if (t->has_addr && tock_ip_equal(&t->remote.ip, &addrs[a]))
+                continue; /* replacing: a different address */
+            if (address_in_use(s, &addrs[a], t->remote.port))
+                continue;
+            set_address(s, t, &addrs[a]);
+            loop_cancel_timer(d->loop, t->retry_timer);
+            t->retry_timer = 0;
+            t->retry_delay = 0;
+            break;
+        }
+    }
+    if (n == 0)
+        log_warn("source %s: name not resolved; retrying", sl->cs->host);
+    if (!sl->has_addr)
+        schedule_retry(s, sl);
+    tockd_sync_poke(d);
+}
+
+static void resolve_slot(struct sources *s, struct slot *sl)
+{
+    if (sl->numeric || sl->resolving)
+        return;
+    sl->resolving = true;
+    if (resolver_lookup(s->d->resolver, sl->cs->host, sl->cs->family, on_resolved, sl) < 0) {
+        sl->resolving = false;
+        schedule_retry(s, sl);
+    }
+}
+
+static void on_retry(void *ctx)
+{
+    struct slot *sl = ctx;
+    struct sources *s = sl->owner;
+    sl->retry_timer = 0;
+    resolve_slot(s, sl);
+}
+
+static void on_refresh(void *ctx)
+{
+    struct sources *s = ctx;
+    s->refresh_timer = loop_add_timer(s->d->loop, REFRESH_INTERVAL, on_refresh, s);
+    for (int i = 0; i < s->n; i++)
+        if (s->slots[i].used && !s->slots[i].numeric && !s->slots[i].has_addr)
+            resolve_slot(s, &s->slots[i]);
+}
+
+/* ---- replies ---- */
+
+static void process_reply(struct sources *s, struct slot *sl, struct udp_msg *m)
+{
+    struct tockd *d = s->d;
+    struct ntp_packet_view view;
+    struct timespec rx, raw;
+
+    if (m->truncated || ntp_packet_parse(m->buf, m->len, &view) != NTP_OK)
+        return;
+    bool authenticated = false;
+    if (sl->cs->key)
+        authenticated = mac_reply_valid(d->keys, sl->cs->key, m->buf, &view);
+    if (m->has_rx_ts)
+        tockd_cook_kernel(d, &m->rx_ts, &rx);
+    else
+        tockd_now(d, &rx);
+    d->clock->raw_now(d->clock, &raw);
+    sync_process_reply(d->engine, sl->engine_idx, &view, &rx, &sl->tx_cooked, authenticated,
+                       sl->local_refid, d->server != NULL, &raw);
+    sl->awaiting = false;
+}
+
+static void on_source_socket(void *ctx, int fd, short revents)
+{
+    struct slot *sl = ctx;
+    struct sources *s = sl->owner;
+    struct timespec ts;
+
+    /* The TX timestamp first: it may be queued in the same wake-up as the reply. */
+    if (revents & (POLLPRI | POLLERR)) {
+        while (udp_recv_tx_timestamp(fd, &ts) == 1) {
+            if (sl->awaiting) {
+                tockd_cook_kernel(s->d, &ts, &sl->tx_cooked);
+                sl->tx_kernel = true;
+            }
+        }
+    }
+    if (revents & POLLIN) {
+        int n = udp_recv_batch(fd, s->batch, 4);
+        for (int i = 0; i < n; i++)
+            process_reply(s, sl, &s->batch->msgs[i]);
+        tockd_sources_check_replacements(s->d);
+        tockd_sync_poke(s->d);
+    }
+}
+
+/* ---- requests ---- */
+
+static void transmit(struct sources *s, struct slot *sl, int idx, const struct timespec *raw)
+{
+    struct tockd *d = s->d;
+    uint8_t buf[MAX_REQUEST_LEN];
+    uint8_t rnd[8];
+
+    rand_bytes(rnd, sizeof(rnd));
+    int n = sync_transmit(d->engine, idx, raw, rnd, buf);
+    if (n <= 0 || sl->disabled || !sl->has_addr)
+        return;
+    size_t len = (size_t)n;
+    if (sl->version && sl->version != 4)
+        buf[0] = (uint8_t)((buf[0] & 0xc7) | (sl->version << 3));
+    if (sl->cs->key) {
+        len =
+            mac_append(d->keys, sl->cs->key, sl->version ? sl->version : 4, buf, len, sizeof(buf));
+        if (len == 0)
+            return;
+    }
+    close_request(s, sl);
+    sl->fd = udp_open_client(&sl->remote);
+    if (sl->fd < 0) {
+        log_debug("source %s: socket: %s", sl->cs->host, strerror(errno));
+        return;
+    }
+    struct sockaddr_storage local;
+    socklen_t local_len = sizeof(local);
+    struct tock_endpoint lep;
+    sl->local_refid = 0;
+    if (getsockname(sl->fd, (struct sockaddr *)&local, &local_len) == 0 &&
+        tock_endpoint_from_sockaddr((struct sockaddr *)&local, local_len, &lep) == 0)
+        sl->local_refid = disc_refid_from_ip(&lep.ip);
+    if (loop_add_fd(d->loop, sl->fd, POLLIN | POLLPRI, on_source_socket, sl) < 0) {
+        close(sl->fd);
+        sl->fd = -1;
+        return;
+    }
+    /* Daemon TX timestamp, taken right before the send; replaced by the kernel's when it
+     * arrives on the error queue. */
+    tockd_now(d, &sl->tx_cooked);
+    sl->tx_kernel = false;
+    if (send(sl->fd, buf, len, 0) < 0) {
+        log_debug("source %s: send: %s", sl->cs->host, strerror(errno));
+        return;
+    }
+    sl->awaiting = true;
+}
+
+void tockd_sources_transmit_due(struct tockd *d)
+{
+    struct sources *s = d->sources;
+    struct timespec raw;
+    int last = -1;
+    d->clock->raw_now(d->clock, &raw);
+    /* Bounded: every source at most once per call. */
+    for (int guard = 0; guard < MAX_SLOTS; guard++) {
+        int idx = sync_due_source(d->engine, &raw);
+        if (idx < 0 || idx == last)
+            break;
+        last = idx;
+        struct slot *sl = slot_of_engine(s, idx);
+        if (sl)
+            transmit(s, sl, idx, &raw);
+        else {
+            uint8_t rnd[8] = {0}, buf[NTP_HEADER_LEN];
+            sync_transmit(d->engine, idx, &raw, rnd, buf); /* advance its schedule */
+        }
+    }
+}
+
+void tockd_sources_check_replacements(struct tockd *d)
+{
+    struct sources *s = d->sources;
+    struct timespec raw;
+    if (!s)
+        return;
+    d->clock->raw_now(d->clock, &raw);
+    for (int i = 0; i < s->n; i++) {
+        struct slot *sl = &s->slots[i];
+        if (!sl->used || sl->numeric || !sl->has_addr)
+            continue;
+        if (sync_source_wants_replacement(d->engine, sl->engine_idx, &raw)) {
+            char buf[TOCK_IP_STRLEN];
+            log_info("source %s (%s) is unreachable or a falseticker: looking for another "
+                     "address",
+                     sl->cs->host, tock_ip_format(&sl->remote.ip, buf, sizeof(buf)));
+            resolve_slot(s, sl);
+        }
+    }
+}
+
+/* ---- start and stop ---- */
+
+static int add_slot(struct sources *s, const struct conf_source *cs, const struct tock_ip *ip)
+{
+    struct tockd *d = s->d;
+    struct ntpsrc_params np;
+    unsigned sel;
+    struct timespec raw;
+    if (s->n >= MAX_SLOTS) {
+        log_warn("%s:%d: too many sources (at most %d); %s ignored", cs->loc.file, cs->loc.line,
+                 MAX_SLOTS, cs->host);
+        return -1;
+    }
+    sync_source_params_from_conf(cs, &np, &sel);
+    struct slot *sl = &s->slots[s->n];
+    memset(sl, 0, sizeof(*sl));
+    sl->owner = s;
+    sl->cs = cs;
+    sl->fd = -1;
+    sl->remote.port = (uint16_t)cs->port;
+    sl->version = cs->version;
+    if (cs->key) {
+        if (!mac_field_len(d->keys, cs->key, 4)) {
+            log_err("%s:%d: source %s uses key %u, which is not in the keyfile: it will not "
+                    "be polled",
+                    cs->loc.file, cs->loc.line, cs->host, cs->key);
+            sl->disabled = true;
+        } else if (!cs->version) {
+            sl->version = mac_client_version(d->keys, cs->key);
+        }
+        np.auth = true;
+    }
+    if (cs->nts) {
+        log_err("%s:%d: source %s: NTS is not active yet in this tock; the source is not "
+                "polled rather than used without authentication",
+                cs->loc.file, cs->loc.line, cs->host);
+        sl->disabled = true;
+        np.auth = true;
+    }
+    if (sl->disabled)
+        np.offline = true;
+    d->clock->raw_now(d->clock, &raw);
+    sl->engine_idx = sync_add_source(d->engine, &np, sel, NULL, &raw);
+    if (sl->engine_idx < 0)
+        return -1;
+    sl->used = true;
+    s->n++;
+    if (ip) {
+        sl->numeric = true;
+        set_address(s, sl, ip);
+    }
+    return 0;
+}
+
+int tockd_sources_start(struct tockd *d)
+{
+    const struct tock_config *conf = d->conf;
+    if (conf->n_sources == 0)
+        return 0;
+    struct sources *s = calloc(1, sizeof(*s));
+    if (!s || !(s->batch = calloc(1, sizeof(*s->batch)))) {
+        free(s);
+        log_err("out of memory");
+        return -1;
+    }
+    s->d = d;
+    d->sources = s;
+    d->resolver = resolver_new(d->loop, !d->foreground_single_process);
+    if (!d->resolver)
+        return -1;
+    for (int i = 0; i < conf->n_sources; i++) {
+        const struct conf_source *cs = &conf->sources[i];
+        struct tock_ip ip;
+        bool numeric = tock_ip_parse(cs->host, &ip) == 0;
+        if (numeric && cs->family && ((cs->family == 4) != (ip.family == AF_INET))) {
+            log_warn("%s:%d: %s does not match the source's ipv%d option; ignored", cs->loc.file,
+                     cs->loc.line, cs->host, cs->family);
+            continue;
+        }
+        int members = cs->kind == CONF_SOURCE_POOL ? cs->maxsources : 1;
+        for (int m = 0; m < members; m++)
+            add_slot(s, cs, numeric ? &ip : NULL);
+    }
+    for (int i = 0; i < s->n; i++)
+        resolve_slot(s, &s->slots[i]);
+    s->refresh_timer = loop_add_timer(d->loop, REFRESH_INTERVAL, on_refresh, s);
+    tockd_sync_poke(d);
+    return 0;
+}
+
+void tockd_sources_stop(struct tockd *d)
+{
+    struct sources *s = d->sources;
+    if (!s)
+        return;
+    for (int i = 0; i < s->n; i++) {
+        close_request(s, &s->slots[i]);
+        loop_cancel_timer(d->loop, s->slots[i].retry_timer);
+        if (d->resolver)
+            resolver_cancel(d->resolver, &s->slots[i]);
+    }
+    loop_cancel_timer(d->loop, s->refresh_timer);
+    resolver_free(d->resolver);
+    d->resolver = NULL;
+    free(s->batch);
+    free(s);
+    d->sources = NULL;
+}
