@@ -260,7 +260,7 @@ static void malformed_requests(void **state)
     static struct fixture f;
     setup(&f, 7);
     static struct nts_ef_server_state st;
-    uint8_t req[NTP_MAX_PACKET_LEN], uid[32], ph[NTS_COOKIE_LEN] = {0}, other[20] = {0};
+    uint8_t req[NTP_MAX_PACKET_LEN], uid[32], ph[NTS_COOKIE_LEN] = {0}, other[24] = {0};
     memset(uid, 0x42, sizeof(uid));
     size_t len;
 
@@ -285,8 +285,17 @@ static void malformed_requests(void **state)
 
     /* No NTS field at all: not an NTS request. */
     len = header(req, NTP_MODE_CLIENT, 0, 0);
-    ef(req, &len, 0x2005, other, 20);
+    ef(req, &len, 0x2005, other, 24);
     assert_int_equal(check_raw(&f, req, len, &st), NTS_EF_NOT_NTS);
+    /* A MAC after NTS fields is not NTS-authenticated: dropped. */
+    len = header(req, NTP_MODE_CLIENT, 0, 0);
+    ef(req, &len, NTS_EF_UNIQUE_ID, uid, 32);
+    ef(req, &len, NTS_EF_COOKIE, f.cookie, 100);
+    auth(req, &len, f.keys.c2s, 16, NULL, 0, 0);
+    memset(req + len, 0, 20);
+    req[len + 3] = 1;
+    len += 20;
+    assert_int_equal(check_raw(&f, req, len, &st), NTS_EF_DROP);
     assert_int_equal(check_raw(&f, req, 48, &st), NTS_EF_NOT_NTS);
 
     /* Missing unique identifier. */
@@ -318,7 +327,7 @@ static void malformed_requests(void **state)
     ef(req, &len, NTS_EF_UNIQUE_ID, uid, 32);
     ef(req, &len, NTS_EF_COOKIE, f.cookie, 100);
     auth(req, &len, f.keys.c2s, 16, NULL, 0, 0);
-    ef(req, &len, 0x2005, other, 20);
+    ef(req, &len, 0x2005, other, 24);
     assert_int_equal(check_raw(&f, req, len, &st), NTS_EF_DROP);
     /* Missing authenticator. */
     len = header(req, NTP_MODE_CLIENT, 0, 0);
