@@ -22,12 +22,39 @@ import socket
 import subprocess
 import time
 
+import random
+
 import pytest
 
-from conftest import BUILD, REPO, free_udp_port, require_tool
-
+# Self-contained (no conftest import): the paths and a free-port helper as conftest.py has.
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("TOCK_BUILD", REPO / "build"))
 CHRONYD = "/usr/sbin/chronyd"
 CHRONYC = "/usr/bin/chronyc"
+
+
+def free_port():
+    """A random high port free for UDP and TCP on 127.0.0.1 (other daemons share this host)."""
+    for _ in range(200):
+        port = random.randint(20000, 60000)
+        socks = []
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port")
+
+
+def require_tool(name):
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} not installed")
 
 
 def _skip_unless_ready():
@@ -121,7 +148,7 @@ def fields(line):
 
 
 def test_tock_client_against_chronyd_server(tmp_path, certs, probe, procs):
-    ntp_port, ke_port = free_udp_port(), free_udp_port()
+    ntp_port, ke_port = free_port(), free_port()
     work = tmp_path / "chronyd"
     chronyd = start_chronyd(work, f"""
 port {ntp_port}
@@ -166,11 +193,14 @@ local stratum 8
 
 
 def test_chronyd_client_against_tock_server(tmp_path, certs, probe, procs):
-    ntp_port, ke_port = free_udp_port(), free_udp_port()
+    ntp_port, ke_port = free_port(), free_port()
     server = Proc([str(probe), "server", str(ke_port), str(ntp_port), str(certs / "server.pem"),
                    str(certs / "server.key"), "60"], tmp_path / "probe.log")
     procs.append(server)
-    wait_tcp(ke_port)
+    deadline = time.monotonic() + 10
+    while "SERVER ready" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "SERVER ready" in server.log(), server.log()
     work = tmp_path / "client"
     chronyd = start_chronyd(work, f"""
 server 127.0.0.1 port {ntp_port} nts ntsport {ke_port} iburst minpoll 0 maxpoll 0
@@ -190,15 +220,16 @@ port 0
                               capture_output=True, text=True, timeout=10).stdout
         sources = subprocess.run([CHRONYC, "-h", str(sock), "-n", "-c", "sources"],
                                  capture_output=True, text=True, timeout=10).stdout
-        if auth.startswith("127.0.0.1,NTS") and re.match(r"[*+],", sources):
+        # CSV sources: mode, state ('*' selected, '+' combined), name, ...
+        if auth.startswith("127.0.0.1,NTS,") and re.match(r"\^,[*+],127\.0\.0\.1,", sources):
             break
     else:
         pytest.fail(f"chronyd never authenticated/selected the tock server:\n{auth}\n"
                     f"{chronyd.log()}\n{server.log()}")
-    # CSV authdata: name, mode, key id, type, key length, last, attempts, NAKs, cookies,
-    # cookie length.
+    # CSV authdata: name, mode, key id, AEAD id, key length (bits), last, attempts, NAKs,
+    # cookies, cookie length.
     cols = auth.strip().split(",")
-    assert cols[1] == "NTS" and cols[3] == "AES-SIV-CMAC-256"
+    assert cols[1] == "NTS" and cols[3] == "15" and cols[4] == "256"
     assert int(cols[7]) == 0  # no NAK
     assert int(cols[8]) > 0  # holds cookies
     assert cols[9] == "100"
