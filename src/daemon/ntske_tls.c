@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -16,8 +18,12 @@
 #include <openssl/x509v3.h>
 
 /* At most this much per send(): the clock-and-network simulator carries a TCP write as one
- * message of at most 4000 bytes; OpenSSL copes with short writes. */
+ * message of at most 4000 bytes. */
 #define MAX_SEND_CHUNK 2048
+/* Records are collected and sent when OpenSSL flushes (at the end of each handshake flight,
+ * after an alert) or when the session has written a message: one send() per flight rather
+ * than one per record. */
+#define WBUF_LEN 4096
 /* Largest certificate chain a client accepts (OpenSSL's default is 100 kB). */
 #define CLIENT_MAX_CERT_LIST 65536
 #define MAX_CLIENT_AEADS     8
@@ -58,6 +64,8 @@ struct ntske_tls_session {
     uint16_t aeads[MAX_CLIENT_AEADS];
     size_t out_len, out_sent;
     uint8_t out[NTSKE_TLS_MAX_OUT];
+    size_t wlen; /* TLS bytes waiting in wbuf */
+    uint8_t wbuf[WBUF_LEN];
     char err[NTSKE_TLS_ERRLEN];
     struct ntske_msgbuf in;
 };
@@ -67,19 +75,46 @@ struct ntske_tls_session {
 static BIO_METHOD *sock_method;
 static pthread_once_t sock_method_once = PTHREAD_ONCE_INIT;
 
+/* Sends what wbuf holds. Returns 1 when it is empty, 0 when the socket is full (try
+ * again when writable), -1 on a socket error. */
+static int flush_wbuf(struct ntske_tls_session *s)
+{
+    size_t done = 0;
+    int ret = 1;
+    while (done < s->wlen) {
+        size_t n = s->wlen - done < MAX_SEND_CHUNK ? s->wlen - done : MAX_SEND_CHUNK;
+        ssize_t r = send(s->fd, s->wbuf + done, n, MSG_NOSIGNAL);
+        if (r < 0) {
+            s->sock_errno = errno;
+            ret = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+            break;
+        }
+        done += (size_t)r;
+    }
+    memmove(s->wbuf, s->wbuf + done, s->wlen - done);
+    s->wlen -= done;
+    return ret;
+}
+
 static int sock_write(BIO *b, const char *buf, size_t len, size_t *written)
 {
     struct ntske_tls_session *s = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    ssize_t r = send(s->fd, buf, len > MAX_SEND_CHUNK ? MAX_SEND_CHUNK : len, MSG_NOSIGNAL);
-    if (r >= 0) {
-        *written = (size_t)r;
-        return 1;
+    if (s->wlen == sizeof(s->wbuf)) {
+        if (flush_wbuf(s) < 0)
+            return 0;
+        if (s->wlen == sizeof(s->wbuf)) {
+            BIO_set_retry_write(b);
+            return 0;
+        }
     }
-    s->sock_errno = errno;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        BIO_set_retry_write(b);
-    return 0;
+    size_t n = sizeof(s->wbuf) - s->wlen;
+    if (n > len)
+        n = len;
+    memcpy(s->wbuf + s->wlen, buf, n);
+    s->wlen += n;
+    *written = n;
+    return 1;
 }
 
 static int sock_read(BIO *b, char *buf, size_t len, size_t *readbytes)
@@ -103,12 +138,22 @@ static int sock_read(BIO *b, char *buf, size_t len, size_t *readbytes)
 
 static long sock_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-    (void)b;
     (void)num;
     (void)ptr;
-    /* Writes go straight to the socket: nothing to flush. Everything else (push/pop,
-     * kTLS queries...) is unsupported. */
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+    struct ntske_tls_session *s = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_FLUSH: {
+        BIO_clear_retry_flags(b);
+        int r = flush_wbuf(s);
+        if (r == 0)
+            BIO_set_retry_write(b);
+        return r > 0 ? 1 : 0;
+    }
+    case BIO_CTRL_WPENDING:
+        return (long)s->wlen;
+    default:
+        return 0; /* push/pop, kTLS queries...: unsupported */
+    }
 }
 
 static int sock_create(BIO *b)
@@ -364,6 +409,11 @@ static struct ntske_tls_session *new_session(SSL_CTX *ctx, int fd, bool server, 
     s->fd = fd;
     s->deadline = deadline;
     ntske_msgbuf_reset(&s->in);
+    /* Each flight goes out in one send(); without Nagle's algorithm the client's Finished
+     * and its request (two sends) do not wait for a delayed ACK (40 ms on Linux). Best
+     * effort: the exchange works without it, only slower. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ERR_clear_error();
     s->ssl = SSL_new(ctx);
     if (!s->ssl || attach_socket(s) != 0) {
@@ -507,6 +557,12 @@ static int step_send(struct ntske_tls_session *s)
         }
         s->out_sent += written;
     }
+    /* SSL_write leaves the records in wbuf: send them now. */
+    int flushed = flush_wbuf(s);
+    if (flushed < 0)
+        return fail(s, "send failed");
+    if (flushed == 0)
+        return NTSKE_TLS_WANT_WRITE;
     if (s->server) {
         s->state = S_SHUTDOWN;
     } else {
@@ -550,7 +606,7 @@ static int step_shutdown(struct ntske_tls_session *s)
 {
     ERR_clear_error();
     int r = SSL_shutdown(s->ssl);
-    if (r < 0 && SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE)
+    if ((r < 0 && SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE) || flush_wbuf(s) == 0)
         return NTSKE_TLS_WANT_WRITE;
     /* close_notify sent, or the peer is gone: the exchange itself is complete. */
     ERR_clear_error();
