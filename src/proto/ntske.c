@@ -325,8 +325,10 @@ int ntske_parse_response(const uint8_t *msg, size_t len, const uint16_t *aeads, 
             resp->warning_code = r.body_len == 2 ? rd16(r.body) : 0;
             return NTSKE_RESP_WARNING;
         case NTSKE_REC_COOKIE:
-            /* Unusable cookies are ignored, as chrony does; extra ones too. */
-            if (r.body_len < 4 || r.body_len % 4 || resp->cookies.n >= NTS_MAX_COOKIES)
+            /* Unusable cookies are ignored, as chrony does; extra ones too. A cookie must
+             * fill an NTP extension field: a multiple of 4, at least 12 bytes. */
+            if (r.body_len < NTP_MIN_EF_LEN - 4 || r.body_len % 4 ||
+                resp->cookies.n >= NTS_MAX_COOKIES)
                 break;
             resp->cookies.len[resp->cookies.n] = r.body_len;
             memcpy(resp->cookies.data[resp->cookies.n], r.body, r.body_len);

@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (resp.cookies.n < 0 || resp.cookies.n > NTS_MAX_COOKIES)
         abort();
     for (int i = 0; i < resp.cookies.n; i++)
-        if (resp.cookies.len[i] > NTS_COOKIE_MAX_LEN || resp.cookies.len[i] % 4)
+        if (resp.cookies.len[i] > NTS_COOKIE_MAX_LEN || resp.cookies.len[i] < 12 ||
+            resp.cookies.len[i] % 4)
             abort();
     if (strlen(resp.server) > NTSKE_MAX_BODY || strchr(resp.server, ' '))
         abort();

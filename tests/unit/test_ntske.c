@@ -364,7 +364,7 @@ static void client_parses_responses(void **state)
 {
     (void)state;
     static struct ntske_response r;
-    static uint8_t c100[100], c8[8], c6[6], c300[300];
+    static uint8_t c100[100], c12[12], c8[8], c6[6], c300[300];
     static const uint8_t port[] = {0x12, 0x34}, code2[] = {0, 2}, ntp1[] = {0, 1},
                          aead30[] = {0, 30};
     memset(c100, 0x11, sizeof(c100));
@@ -374,10 +374,11 @@ static void client_parses_responses(void **state)
                                         {0x8007, port, 2},
                                         {0x8006, "192.0.2.1", 9},
                                         {0x0005, c100, 100},
-                                        {0x0005, c8, 8},
+                                        {0x0005, c12, 12},
                                         {0x0005, c6, 6}, /* not a multiple of 4: ignored */
+                                        {0x0005, c8, 8}, /* too short for an NTP field */
                                         {0x0009, c300, 300}},
-                           8, &r),
+                           9, &r),
                      NTSKE_RESP_OK);
     assert_int_equal(r.aead, 15);
     assert_int_equal(r.port, 0x1234);
@@ -385,7 +386,7 @@ static void client_parses_responses(void **state)
     assert_int_equal(r.cookies.n, 2);
     assert_int_equal(r.cookies.len[0], 100);
     assert_memory_equal(r.cookies.data[0], c100, 100);
-    assert_int_equal(r.cookies.len[1], 8);
+    assert_int_equal(r.cookies.len[1], 12);
 
     /* At most 8 cookies are kept. */
     struct r many[12] = {{0x8001, ntpv4, 2}, {0x8004, aead15, 2}};
