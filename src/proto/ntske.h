@@ -135,7 +135,7 @@ struct ntske_response {
     uint16_t aead;
     uint16_t port;                   /* negotiated NTP port, 0 if none */
     char server[NTSKE_MAX_BODY + 1]; /* negotiated NTP server, "" if none */
-    struct nts_cookie_set cookies;   /* at most 8; lengths 4..256, multiples of 4 */
+    struct nts_cookie_set cookies;   /* at most 8; lengths 12..256, multiples of 4 */
 };
 
 enum ntske_response_status {
