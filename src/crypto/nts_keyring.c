@@ -124,11 +124,14 @@ static int append(char *buf, size_t cap, size_t *pos, const char *s, size_t n)
     return 0;
 }
 
-int nts_keyring_format(const struct nts_keyring *kr, double now, char *buf, size_t cap)
+int nts_keyring_format(const struct nts_keyring *kr, double now, int version, char *buf, size_t cap)
 {
     static const char hexdig[] = "0123456789ABCDEF";
     char line[96];
     size_t pos = 0;
+    int n;
+    if (version != NTS_KEYFILE_NKS0 && version != NTS_KEYFILE_NKS1)
+        return -1;
     double age = now - kr->last_rotation;
     if (!(age > 0))
         age = 0;
@@ -137,7 +140,11 @@ int nts_keyring_format(const struct nts_keyring *kr, double now, char *buf, size
     /* Written by hand rather than with "%.1f" so that the output never depends on the
      * locale's decimal point. */
     long long tenths = llround(age * 10);
-    int n = snprintf(line, sizeof(line), "NKS1\n%lld.%d\n", tenths / 10, (int)(tenths % 10));
+    if (version == NTS_KEYFILE_NKS1)
+        n = snprintf(line, sizeof(line), "NKS1\n%lld.%d\n", tenths / 10, (int)(tenths % 10));
+    else /* one AEAD for all keys: the current one's (all are 15 here) */
+        n = snprintf(line, sizeof(line), "NKS0\n%u %lld.%d\n", (unsigned)kr->slot[kr->current].aead,
+                     tenths / 10, (int)(tenths % 10));
     if (n < 0 || append(buf, cap, &pos, line, (size_t)n) != 0)
         return -1;
     for (int i = 0; i < NTS_KEYRING_SLOTS; i++) {
@@ -150,7 +157,11 @@ int nts_keyring_format(const struct nts_keyring *kr, double now, char *buf, size
             hex[2 * j + 1] = hexdig[k->key[j] & 15];
         }
         hex[2 * key_len] = '\0';
-        n = snprintf(line, sizeof(line), "%08X %s %u\n", (unsigned)k->id, hex, (unsigned)k->aead);
+        if (version == NTS_KEYFILE_NKS1)
+            n = snprintf(line, sizeof(line), "%08X %s %u\n", (unsigned)k->id, hex,
+                         (unsigned)k->aead);
+        else
+            n = snprintf(line, sizeof(line), "%08X %s\n", (unsigned)k->id, hex);
         explicit_bzero(hex, sizeof(hex));
         if (n < 0 || (size_t)n >= sizeof(line) || append(buf, cap, &pos, line, (size_t)n) != 0) {
             explicit_bzero(line, sizeof(line));

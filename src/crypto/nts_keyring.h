@@ -12,7 +12,8 @@
  *     NKS1
  *     <age of the current key in seconds, %.1f>
  *     <IDHEX(8)> <KEYHEX> <AEAD>      4 lines, oldest first (current is third, next last)
- * The older NKS0 form (line 2 "<AEAD> <age>", key lines without the AEAD) is read too.
+ * The older NKS0 form (line 2 "<AEAD> <age>", key lines without the AEAD) is read too,
+ * and written on request (chrony 4.3 knows only NKS0).
  * Formatting and parsing are pure; the daemon writes the file (atomically, mode 0600).
  *
  * Pure: randomness comes from a caller-supplied function, time is passed in.
@@ -85,9 +86,17 @@ const struct nts_server_key *nts_keyring_find(const struct nts_keyring *kr, uint
 int nts_server_key_set(struct nts_server_key *k, uint32_t id, uint16_t aead, const uint8_t *key,
                        size_t key_len);
 
-/* Writes the NKS1 file contents (text, no NUL needed) into buf. Returns the length, or -1
- * if cap is too small (NTS_KEYRING_TEXT_MAX always suffices). */
-int nts_keyring_format(const struct nts_keyring *kr, double now, char *buf, size_t cap);
+/* Key file versions. chrony 4.4+ writes NKS1 and reads both; chrony 4.3 (Debian 12)
+ * writes and reads only NKS0, so a key file shared with it must be NKS0. */
+enum nts_keyfile_version {
+    NTS_KEYFILE_NKS0 = 0, /* line 2 "<AEAD> <age>", key lines "<ID> <KEY>" */
+    NTS_KEYFILE_NKS1 = 1, /* line 2 "<age>", key lines "<ID> <KEY> <AEAD>" */
+};
+
+/* Writes the key file contents (text, no NUL needed) into buf. Returns the length, or -1
+ * if cap is too small (NTS_KEYRING_TEXT_MAX always suffices) or the version is unknown. */
+int nts_keyring_format(const struct nts_keyring *kr, double now, int version, char *buf,
+                       size_t cap);
 
 /* Parses an NKS1 or NKS0 file and, only if all of it is valid, replaces the keys; the
  * current key's age in the file sets the time of the next rotation. On error returns -1,

@@ -5,6 +5,8 @@
  *       NTS-KE with tock's TLS client, then NTS-protected NTP requests to the negotiated
  *       server, then a request with a damaged cookie (expects an NTS NAK). With NTSKEYS
  *       (the server's key file), also opens the server's cookies with tock's key ring.
+ *   nts_probe keyfile PATH nks0|nks1
+ *       Writes a fresh key ring as a key file (to share with a chronyd NTS-KE server).
  *   nts_probe server KE_PORT NTP_PORT CERT KEY SECONDS
  *       A minimal NTS-KE + NTS-NTP server on 127.0.0.1 built from tock's modules, for a
  *       chronyd client; prints what it served when it ends (SIGTERM or SECONDS).
@@ -416,6 +418,21 @@ static int server(int argc, char **argv)
     return 0;
 }
 
+static int keyfile(int argc, char **argv)
+{
+    static struct nts_keyring kr;
+    char text[NTS_KEYRING_TEXT_MAX];
+    if (argc < 4 || nts_keyring_init(&kr, 0, mono(), os_random, NULL) != 0)
+        return 2;
+    int n = nts_keyring_format(&kr, mono(),
+                               strcmp(argv[3], "nks1") == 0 ? NTS_KEYFILE_NKS1 : NTS_KEYFILE_NKS0,
+                               text, sizeof(text));
+    FILE *f = fopen(argv[2], "w");
+    if (n < 0 || !f || fwrite(text, 1, (size_t)n, f) != (size_t)n || fclose(f) != 0)
+        return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -423,6 +440,8 @@ int main(int argc, char **argv)
         return client(argc, argv);
     if (argc > 1 && strcmp(argv[1], "server") == 0)
         return server(argc, argv);
-    fprintf(stderr, "usage: nts_probe client|server ...\n");
+    if (argc > 1 && strcmp(argv[1], "keyfile") == 0)
+        return keyfile(argc, argv);
+    fprintf(stderr, "usage: nts_probe client|server|keyfile ...\n");
     return 2;
 }

@@ -7,6 +7,9 @@ libraries) until tockd itself serves NTS:
 * tock client -> chronyd NTS server: NTS-KE (8 cookies, AEAD 15), NTS-protected NTP with and
   without placeholders (reply length = request length), an NTS NAK for a damaged cookie,
   and chronyd's own `ntskeys` file opening every cookie chronyd issued with tock's key ring.
+* a key file written by tock (NKS0, the only form chrony 4.3 reads) and loaded by chronyd
+  with `ntsrotate 0`: the cookies chronyd then issues open with tock's key ring, the
+  deployment where separate NTS-KE and NTP servers share their keys.
 * chronyd NTS client -> tock probe server: chronyd completes NTS-KE, authenticates our NTP
   replies (`chronyc authdata` shows NTS with cookies, no NAK) and selects the source.
 
@@ -147,6 +150,15 @@ def fields(line):
     return dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
 
 
+def run_client(probe, ke_port, name, certs, keyfile):
+    out = subprocess.run([str(probe), "client", "127.0.0.1", str(ke_port), name,
+                          str(certs / "ca.pem"), str(keyfile)],
+                         capture_output=True, text=True, timeout=60)
+    lines = {l.split()[0] + (l.split()[1] if l.startswith("NTP") else ""): l
+             for l in out.stdout.splitlines() if l.strip()}
+    return out, lines
+
+
 def test_tock_client_against_chronyd_server(tmp_path, certs, probe, procs):
     ntp_port, ke_port = free_port(), free_port()
     work = tmp_path / "chronyd"
@@ -167,11 +179,7 @@ local stratum 8
         time.sleep(0.05)
 
     for name in ("localhost", "127.0.0.1"):
-        out = subprocess.run([str(probe), "client", "127.0.0.1", str(ke_port), name,
-                              str(certs / "ca.pem"), str(keyfile)],
-                             capture_output=True, text=True, timeout=60)
-        lines = {l.split()[0] + (l.split()[1] if l.startswith("NTP") else ""): l
-                 for l in out.stdout.splitlines() if l.strip()}
+        out, lines = run_client(probe, ke_port, name, certs, keyfile)
         assert out.returncode == 0, out.stdout + out.stderr + chronyd.log()
         ke = fields(lines["KE"])
         assert ke["result"] == "ok" and ke["aead"] == "15" and ke["cookies"] == "8"
@@ -190,6 +198,34 @@ local stratum 8
         keys = fields(lines["KEYFILE"])
         assert keys["opened"] == keys["of"] == keys["match"] == "12"
     assert chronyd.stop() == 0
+
+
+def test_chronyd_loads_tock_key_file(tmp_path, certs, probe, procs):
+    ntp_port, ke_port = free_port(), free_port()
+    work = tmp_path / "chronyd"
+    work.mkdir(mode=0o700)
+    keyfile = work / "ntskeys"
+    subprocess.run([str(probe), "keyfile", str(keyfile), "nks0"], check=True)
+    before = keyfile.read_text()
+    assert before.startswith("NKS0\n15 ")
+    chronyd = start_chronyd(work, f"""
+port {ntp_port}
+ntsport {ke_port}
+bindaddress 127.0.0.1
+ntsservercert {certs}/server.pem
+ntsserverkey {certs}/server.key
+ntsdumpdir {work}
+ntsrotate 0
+allow 127.0.0.1
+local stratum 8
+""", procs)
+    wait_tcp(ke_port)
+    out, lines = run_client(probe, ke_port, "localhost", certs, keyfile)
+    assert out.returncode == 0, out.stdout + out.stderr + chronyd.log()
+    keys = fields(lines["KEYFILE"])
+    assert keys["opened"] == keys["of"] == keys["match"] == "12"
+    assert chronyd.stop() == 0
+    assert keyfile.read_text() == before  # with ntsrotate 0 chronyd never rewrites it
 
 
 def test_chronyd_client_against_tock_server(tmp_path, certs, probe, procs):

@@ -143,15 +143,27 @@ static void format_matches_chrony_layout(void **state)
     struct nts_keyring kr;
     char buf[NTS_KEYRING_TEXT_MAX];
     known_ring(&kr, 1, 40.0);
-    int n = nts_keyring_format(&kr, 100.3, buf, sizeof(buf));
+    int n = nts_keyring_format(&kr, 100.3, NTS_KEYFILE_NKS1, buf, sizeof(buf));
     assert_int_equal(n, (int)strlen(known_text));
     assert_memory_equal(buf, known_text, (size_t)n);
     /* Too small a buffer fails rather than truncating. */
-    assert_int_equal(nts_keyring_format(&kr, 100.3, buf, (size_t)n - 1), -1);
+    assert_int_equal(nts_keyring_format(&kr, 100.3, NTS_KEYFILE_NKS1, buf, (size_t)n - 1), -1);
     /* A clock that went backwards never produces a negative age. */
-    n = nts_keyring_format(&kr, 10.0, buf, sizeof(buf));
+    n = nts_keyring_format(&kr, 10.0, NTS_KEYFILE_NKS1, buf, sizeof(buf));
     assert_true(n > 9);
     assert_memory_equal(buf, "NKS1\n0.0\n", 9);
+    /* NKS0, the only form chrony 4.3 reads: the AEAD moves to line 2. */
+    static const char nks0[] =
+        "NKS0\n"
+        "15 60.3\n"
+        "10000003 303132333435363738393A3B3C3D3E3F404142434445464748494A4B4C4D4E4F\n"
+        "10000000 000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F\n"
+        "10000001 101112131415161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F\n"
+        "10000002 202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F\n";
+    n = nts_keyring_format(&kr, 100.3, NTS_KEYFILE_NKS0, buf, sizeof(buf));
+    assert_int_equal(n, (int)strlen(nks0));
+    assert_memory_equal(buf, nks0, (size_t)n);
+    assert_int_equal(nts_keyring_format(&kr, 100.3, 2, buf, sizeof(buf)), -1);
 }
 
 static void parse_round_trip(void **state)
@@ -163,7 +175,7 @@ static void parse_round_trip(void **state)
     const char *err = NULL;
     assert_int_equal(nts_keyring_init(&kr, 3600, 0.0, test_random, &r), 0);
     assert_int_equal(nts_keyring_update(&kr, 3600.0), 1);
-    int n = nts_keyring_format(&kr, 3700.0, buf, sizeof(buf));
+    int n = nts_keyring_format(&kr, 3700.0, NTS_KEYFILE_NKS1, buf, sizeof(buf));
     assert_true(n > 0);
 
     /* Another process (or a restart) loads it at its own operating time. */
@@ -178,6 +190,18 @@ static void parse_round_trip(void **state)
     /* The current key was 100 s old: the next rotation is 3500 s after loading. */
     assert_true(back.last_rotation == -50.0);
     assert_true(nts_keyring_next_rotation(&back) == 3550.0);
+
+    /* The same through NKS0. */
+    struct nts_keyring back0;
+    assert_int_equal(nts_keyring_init(&back0, 3600, 50.0, test_random, &r), 0);
+    n = nts_keyring_format(&kr, 3700.0, NTS_KEYFILE_NKS0, buf, sizeof(buf));
+    assert_int_equal(nts_keyring_parse(&back0, buf, (size_t)n, 50.0, &err), 0);
+    assert_int_equal(back0.current, kr.current);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(back0.slot[i].id, kr.slot[i].id);
+        assert_memory_equal(back0.slot[i].key, kr.slot[i].key, SIV_KEY_LEN);
+    }
+    assert_true(back0.last_rotation == -50.0);
 }
 
 static void parse_known_text(void **state)
