@@ -395,11 +395,11 @@ void ctl_report_ntpdata(struct ctl_buf *b, bool csv, uint16_t reply, bool blank_
 void ctl_report_selectdata_header(struct ctl_buf *b, bool csv, bool verbose)
 {
     if (verbose && !csv)
-        ctl_buf_puts(b, "  . State: N - noselect, s - unsynchronised, M - missing samples, r - "
-                        "stratum\n"
+        /* chronyc 4.3's legend, its doubled comma included (later versions reword it). */
+        ctl_buf_puts(b, "  . State: N - noselect, s - unsynchronised, M - missing samples,\n"
                         " /         d/D - large distance, ~ - jittery, w/W - waits for others,\n"
                         "|          S - stale, O - orphan, T - not trusted, P - not preferred,\n"
-                        "|          U - waits for update, x - falseticker, + - combined, * - "
+                        "|          U - waits for update,, x - falseticker, + - combined, * - "
                         "best.\n"
                         "|   Effective options   ---------.  (N - noselect, P - prefer\n"
                         "|   Configured options  ----.     \\  T - trust, R - require)\n"

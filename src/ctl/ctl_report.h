@@ -56,12 +56,12 @@ bool ctl_report_clients_line(struct ctl_buf *b, const struct ctl_namer *nm, bool
 /* activity (2.8), with its "200 OK" line outside CSV. */
 void ctl_report_activity(struct ctl_buf *b, bool csv, const struct candm_activity *a);
 
-/* serverstats (2.9): 11 lines for a STATS2/STATS3 reply (as chronyc 4.3 prints them), 17
- * for STATS4. reply is the reply code received. */
+/* serverstats (2.9): 8 lines for STATS2 (chronyc 4.0-4.1), 11 for STATS3 (4.2-4.3), 17
+ * for STATS4 (4.4+). reply is the reply code received. */
 void ctl_report_serverstats(struct ctl_buf *b, bool csv, uint16_t reply,
                             const struct candm_server_stats *s);
 
-/* ntpdata (2.10): 4.3's 28 lines for an NTP_DATA reply, 32 for NTP_DATA2. blank_first:
+/* ntpdata (2.10): 4.3's 27 lines for an NTP_DATA reply, 31 for NTP_DATA2. blank_first:
  * the empty line chronyc puts before each block when no address was given. */
 void ctl_report_ntpdata(struct ctl_buf *b, bool csv, uint16_t reply, bool blank_first,
                         const struct candm_ntp_data *n);
