@@ -50,6 +50,38 @@ bool cmd_server_open_command(uint32_t bits[CMD_OPEN_WORDS], uint16_t command)
     return true;
 }
 
+bool cmd_server_open_name(uint32_t bits[CMD_OPEN_WORDS], const char *name)
+{
+    static const struct {
+        const char *name;
+        uint16_t codes[2]; /* 0 = none (NULL is never opened) */
+    } names[] = {
+        {"sources", {CANDM_REQ_N_SOURCES, CANDM_REQ_SOURCE_DATA}},
+        {"sourcestats", {CANDM_REQ_N_SOURCES, CANDM_REQ_SOURCESTATS}},
+        {"ntpdata", {CANDM_REQ_N_SOURCES, CANDM_REQ_NTP_DATA}},
+        {"authdata", {CANDM_REQ_N_SOURCES, CANDM_REQ_AUTH_DATA}},
+        {"selectdata", {CANDM_REQ_N_SOURCES, CANDM_REQ_SELECT_DATA}},
+        {"clients", {CANDM_REQ_CLIENT_ACCESSES_BY_INDEX3, 0}},
+        {"serverstats", {CANDM_REQ_SERVER_STATS, 0}},
+        {"tracking", {CANDM_REQ_TRACKING, 0}},
+        {"activity", {CANDM_REQ_ACTIVITY, 0}},
+        {"manual", {CANDM_REQ_MANUAL_LIST, 0}},
+        {"rtcdata", {CANDM_REQ_RTCREPORT, 0}},
+        {"smoothing", {CANDM_REQ_SMOOTHING, 0}},
+        {"sourcename", {CANDM_REQ_NTP_SOURCE_NAME, 0}},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(names[i].name, name) != 0)
+            continue;
+        for (int j = 0; j < 2; j++) {
+            if (names[i].codes[j])
+                cmd_server_open_command(bits, names[i].codes[j]);
+        }
+        return true;
+    }
+    return false;
+}
+
 static bool udp_allowed(const struct cmd_backend *be, uint16_t command)
 {
     uint32_t defaults[CMD_OPEN_WORDS];

@@ -166,6 +166,11 @@ void cmd_server_default_open(uint32_t bits[CMD_OPEN_WORDS]);
 /* Sets the bit for a command; false if the command cannot be opened (it is not a
  * read-only monitoring command). Meant for `opencommands` parsing. */
 bool cmd_server_open_command(uint32_t bits[CMD_OPEN_WORDS], uint16_t command);
+/* Opens a chronyc command name as chrony 4.7's `opencommands` directive does: "sources"
+ * (N_SOURCES + SOURCE_DATA), "sourcestats", "ntpdata", "authdata", "selectdata" (each with
+ * N_SOURCES), "clients", "serverstats", "tracking", "activity", "manual", "rtcdata",
+ * "smoothing", "sourcename". False for any other name (nothing is changed then). */
+bool cmd_server_open_name(uint32_t bits[CMD_OPEN_WORDS], const char *name);
 /* True if the command is read-only (may be opened for UDP). */
 bool cmd_server_is_readonly(uint16_t command);
 

@@ -355,6 +355,19 @@ static void default_open_set(void **state)
     }
     assert_int_equal(count, 9);
     assert_true(cmd_server_is_readonly(CANDM_REQ_SELECT_DATA));
+
+    /* opencommands names: "serverstats ntpdata" on top of nothing. */
+    memset(open, 0, sizeof(open));
+    assert_true(cmd_server_open_name(open, "serverstats"));
+    assert_true(cmd_server_open_name(open, "ntpdata"));
+    assert_false(cmd_server_open_name(open, "makestep"));
+    assert_false(cmd_server_open_name(open, "Sources"));
+    count = 0;
+    for (uint16_t c = 0; c < CANDM_N_REQUEST_TYPES; c++)
+        count += (open[c / 32] >> (c % 32)) & 1u;
+    assert_int_equal(count, 3); /* SERVER_STATS, N_SOURCES, NTP_DATA */
+    assert_true(open[CANDM_REQ_NTP_DATA / 32] >> (CANDM_REQ_NTP_DATA % 32) & 1u);
+    assert_true(open[CANDM_REQ_SERVER_STATS / 32] >> (CANDM_REQ_SERVER_STATS % 32) & 1u);
     assert_false(cmd_server_is_readonly(CANDM_REQ_SHUTDOWN));
 }
 
