@@ -407,7 +407,7 @@ def test_waitsync(daemons):
 def test_cannot_talk(daemons):
     dead = str(random_free_port())
     for tool in (tockctl, chronyc):
-        rc, out, _ = tool("-h", f"/nonexistent/sock,127.0.0.1", "-p", dead, "tracking")
+        rc, out, _ = tool("-h", "/nonexistent/sock,127.0.0.1", "-p", dead, "tracking")
         assert (rc, out) == (1, "506 Cannot talk to daemon\n")
 
 
