@@ -78,21 +78,19 @@ int conf_parse_acl_words(char *const *words, int n, bool allow, struct conf_acl_
     memcpy(addr, w, alen);
     addr[alen] = '\0';
 
-    int width;
     if ((components = parse_ipv4_short(addr, v4)) > 0) {
         rule->ip.family = AF_INET;
         memcpy(rule->ip.addr, v4, 4);
         rule->prefix_len = 8 * components;
-        width = 32;
     } else if (tock_ip_parse(addr, &rule->ip) == 0) {
-        width = rule->ip.family == AF_INET ? 32 : 128;
-        rule->prefix_len = width;
+        rule->prefix_len = rule->ip.family == AF_INET ? 32 : 128;
     } else {
         if (slash) {
             snprintf(err, errlen, "invalid subnet '%s'", w);
             return -1;
         }
-        if (!conf_valid_hostname(addr) || only_digits_and_dots(addr)) {
+        if (!conf_valid_hostname(addr) || only_digits_and_dots(addr) ||
+            strcasecmp(addr, "all") == 0) {
             snprintf(err, errlen, "invalid address or host name '%s'", addr);
             return -1;
         }
@@ -111,7 +109,6 @@ int conf_parse_acl_words(char *const *words, int n, bool allow, struct conf_acl_
         }
         rule->prefix_len = bits > INT_MAX ? INT_MAX : (int)bits;
     }
-    (void)width;
     return 0;
 }
 

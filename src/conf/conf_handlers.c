@@ -110,18 +110,18 @@ static int handle_ratelimit(struct conf_parser *p, struct conf_line *l,
         bool unknown = strncmp(err, "unknown option", 14) == 0 && !strstr(err, "did you mean");
         if (unknown && bad >= 0) {
             char *rest[CONF_MAX_WORDS];
-            int n = 0;
+            int n = 0, stray = bad;
             struct conf_ratelimit scratch = rl;
             char err2[512];
             for (int i = 0; i < l->argc; i++) {
-                if (i != bad)
+                if (i != stray)
                     rest[n++] = l->argv[i];
             }
             if (conf_parse_options_err(ratelimit_options, n_opts, rest, n, &scratch, &seen, &bad,
                                        err2, sizeof(err2)) == 0) {
                 char *line = conf_join_words(rest, n);
-                conf_err(p, l, "%s; fix: remove '%s': %s%s%s", err, l->argv[bad < 0 ? 0 : bad],
-                         l->dir->name, n ? " " : "", line ? line : "");
+                conf_err(p, l, "%s; fix: remove '%s': %s%s%s", err, l->argv[stray], l->dir->name,
+                         n ? " " : "", line ? line : "");
                 free(line);
                 return -1;
             }

@@ -433,7 +433,6 @@ int conf_handle_include(struct conf_parser *p, struct conf_line *l)
         return -1;
     if (p->dry_run)
         return 0;
-    int before = p->diags->n_errors;
     int rc = glob(l->argv[0], 0, NULL, &g);
     if (rc == GLOB_NOMATCH) {
         conf_err(p, l, "no file matches %s", l->argv[0]);
@@ -444,10 +443,11 @@ int conf_handle_include(struct conf_parser *p, struct conf_line *l)
         globfree(&g);
         return -1;
     }
+    /* Problems inside the files are theirs: this line itself is valid. */
     for (size_t i = 0; i < g.gl_pathc; i++)
         include_file(p, l, g.gl_pathv[i], false);
     globfree(&g);
-    return p->diags->n_errors > before ? -1 : 0;
+    return 0;
 }
 
 struct dir_entry {
@@ -482,7 +482,6 @@ static int include_dirs(struct conf_parser *p, struct conf_line *l, const char *
         return -1;
     if (p->dry_run)
         return 0;
-    int before = p->diags->n_errors;
     for (int i = 0; i < l->argc; i++) {
         DIR *dir = opendir(l->argv[i]);
         struct dirent *de;
@@ -514,7 +513,8 @@ static int include_dirs(struct conf_parser *p, struct conf_line *l, const char *
         }
         closedir(dir);
     }
-    qsort(entries, (size_t)n, sizeof(*entries), cmp_entry);
+    if (n > 1)
+        qsort(entries, (size_t)n, sizeof(*entries), cmp_entry);
     for (int i = 0; i < n; i++) {
         char *path = NULL;
         if (asprintf(&path, "%s/%s", entries[i].dir, entries[i].name) >= 0) {
@@ -524,7 +524,7 @@ static int include_dirs(struct conf_parser *p, struct conf_line *l, const char *
         free(entries[i].name);
     }
     free(entries);
-    return p->diags->n_errors > before ? -1 : 0;
+    return 0;
 }
 
 int conf_handle_confdir(struct conf_parser *p, struct conf_line *l)
