@@ -154,7 +154,13 @@ const char *conf_closest(const char *word, const char *const *names)
     const char *best = NULL;
     int best_d = limit + 1;
 
+    if (len > 40)
+        return NULL;
     for (int i = 0; names[i]; i++) {
+        size_t nl = strlen(names[i]);
+        /* The distance is at least the difference of the lengths: skip the DP. */
+        if ((nl > len ? nl - len : len - nl) > (size_t)limit)
+            continue;
         int d = conf_edit_distance(word, names[i]);
         if (d < best_d && d < (int)strlen(names[i])) {
             best = names[i];

@@ -10,6 +10,7 @@
  */
 #include "conf/conf_internal.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
@@ -173,8 +174,11 @@ const int conf_n_directives = (int)(sizeof(conf_directives) / sizeof(conf_direct
 
 const struct conf_directive *conf_find_directive(const char *name)
 {
+    int first = tolower((unsigned char)name[0]);
+
     for (int i = 0; i < conf_n_directives; i++) {
-        if (strcasecmp(conf_directives[i].name, name) == 0)
+        /* Every name in the table is lower case: compare the first letter before the rest. */
+        if (conf_directives[i].name[0] == first && strcasecmp(conf_directives[i].name, name) == 0)
             return &conf_directives[i];
     }
     return NULL;
