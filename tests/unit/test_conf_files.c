@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ctype.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/conf_internal.h"
 #include "conf/config.h"
 
 static char tmpdir[64];
@@ -291,15 +293,54 @@ static void no_includes_option(void **state)
 
 /* ---- the tutorial examples ---- */
 
-/* The repository root, from this file's path as compiled (tests run from the root). */
-static char *example(const char *name)
+/* A file of the repository, from this file's path as compiled (tests run from the root). */
+static char *repo_file(const char *name)
 {
     char *path = NULL;
     const char *src = __FILE__;
     const char *cut = strstr(src, "tests/unit/");
     assert_non_null(cut);
-    assert_true(asprintf(&path, "%.*sexamples/%s", (int)(cut - src), src, name) > 0);
+    assert_true(asprintf(&path, "%.*s%s", (int)(cut - src), src, name) > 0);
     return path;
+}
+
+static char *example(const char *name)
+{
+    char *rel = NULL;
+    assert_true(asprintf(&rel, "examples/%s", name) > 0);
+    char *path = repo_file(rel);
+    free(rel);
+    return path;
+}
+
+static bool has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+        bool start = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        bool end = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* man/tock.conf.5 documents every directive of the table. */
+static void man_page_lists_every_directive(void **state)
+{
+    (void)state;
+    char *path = repo_file("man/tock.conf.5");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[1 << 17];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (int i = 0; i < conf_n_directives; i++) {
+        if (!has_word(text, conf_directives[i].name))
+            fail_msg("man/tock.conf.5 does not document %s", conf_directives[i].name);
+    }
+    free(path);
 }
 
 /* The diags of one level of a file, printed as conf_diags_print does. */
@@ -440,6 +481,7 @@ int main(void)
         cmocka_unit_test(no_includes_option),
         cmocka_unit_test(tutorial_config_errors),
         cmocka_unit_test(corrected_tutorial_is_clean),
+        cmocka_unit_test(man_page_lists_every_directive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
