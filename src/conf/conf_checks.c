@@ -89,11 +89,31 @@ static void check_port_zero(struct conf_parser *p)
     }
 }
 
+/* "cmdport 0" closes the UDP command port, the only one cmdallow/cmddeny apply to. */
+static void check_cmdport_zero(struct conf_parser *p)
+{
+    const struct tock_config *c = p->conf;
+    const struct conf_loc *cloc = last_loc(p, "cmdport");
+    char where[300];
+
+    if (c->cmdport != 0 || !cloc)
+        return;
+    conf_loc_str(cloc, where, sizeof(where));
+    for (int i = 0; i < c->cmd_acl.n_rules; i++) {
+        const struct conf_acl_rule *r = &c->cmd_acl.rules[i];
+        if (r->allow)
+            conf_diag_add(p->diags, CONF_DIAG_WARNING, &r->loc,
+                          "cmdallow has no effect: cmdport 0 at %s disables the UDP command port",
+                          where);
+    }
+}
+
 void conf_check_all(struct conf_parser *p)
 {
     check_nts_pairs(p);
     check_noclientlog(p);
     check_port_zero(p);
+    check_cmdport_zero(p);
     conf_check_acl(p->diags, &p->conf->ntp_acl, "allow", "deny");
     conf_check_acl(p->diags, &p->conf->cmd_acl, "cmdallow", "cmddeny");
 }

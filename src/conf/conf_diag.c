@@ -51,12 +51,15 @@ void conf_diag_addv(struct conf_diags *diags, enum conf_diag_level level,
     if (vasprintf(&msg, fmt, ap) < 0)
         return;
     sanitize(msg);
-    struct conf_diag *items = realloc(diags->items, (size_t)(diags->n + 1) * sizeof(*items));
-    if (!items) {
-        free(msg);
-        return;
+    struct conf_diag *items = diags->items;
+    if ((diags->n & (diags->n - 1)) == 0) { /* capacity: the next power of two */
+        items = realloc(diags->items, (size_t)(diags->n ? diags->n * 2 : 1) * sizeof(*items));
+        if (!items) {
+            free(msg);
+            return;
+        }
+        diags->items = items;
     }
-    diags->items = items;
     struct conf_diag *d = &items[diags->n++];
     memset(d, 0, sizeof(*d));
     d->level = level;
@@ -114,25 +117,6 @@ void conf_diags_sort(struct conf_diags *diags)
         memcpy(diags->items, sorted, (size_t)diags->n * sizeof(*sorted));
     free(keys);
     free(sorted);
-}
-
-void conf_diags_move(struct conf_diags *dst, struct conf_diags *src)
-{
-    for (int i = 0; i < src->n; i++) {
-        struct conf_diag *d = &src->items[i];
-        conf_diag_add(dst, d->level, &d->loc, "%s", d->message);
-    }
-    /* Keep the counts of dropped messages. */
-    int kept_e = 0, kept_w = 0, kept_i = 0;
-    for (int i = 0; i < src->n; i++) {
-        kept_e += src->items[i].level == CONF_DIAG_ERROR;
-        kept_w += src->items[i].level == CONF_DIAG_WARNING;
-        kept_i += src->items[i].level == CONF_DIAG_INFO;
-    }
-    dst->n_errors += src->n_errors - kept_e;
-    dst->n_warnings += src->n_warnings - kept_w;
-    dst->n_infos += src->n_infos - kept_i;
-    conf_diags_free(src);
 }
 
 const char *conf_loc_str(const struct conf_loc *loc, char *buf, size_t len)

@@ -58,8 +58,6 @@ void conf_diag_addv(struct conf_diags *diags, enum conf_diag_level level,
                     const struct conf_loc *loc, const char *fmt, va_list ap);
 /* Sorts by the order of the lines (stable). */
 void conf_diags_sort(struct conf_diags *diags);
-/* Appends src's items to dst and empties src. */
-void conf_diags_move(struct conf_diags *dst, struct conf_diags *src);
 /* "FILE:LINE" of a location, for messages naming another line. */
 const char *conf_loc_str(const struct conf_loc *loc, char *buf, size_t len);
 
@@ -153,8 +151,6 @@ bool conf_is_option(const struct conf_option *opts, int n_opts, const char *word
 /* Prints " name value" for every option whose value differs from the one in dflt. */
 void conf_print_options(struct conf_sb *sb, const struct conf_option *opts, int n_opts,
                         const void *obj, const void *dflt);
-/* NULL-terminated list of option names for "did you mean" (static storage per table). */
-void conf_option_names(const struct conf_option *opts, int n_opts, const char **names, int max);
 
 /* ---- the directive table (directives.c) ---- */
 

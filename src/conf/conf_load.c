@@ -92,12 +92,17 @@ void *conf_grow(struct conf_parser *p, const struct conf_line *l, void **array, 
         conf_err(p, l, "too many %s (max %d)", what, max);
         return NULL;
     }
-    char *a = realloc(*array, (size_t)(*n + 1) * sz);
-    if (!a) {
-        conf_err(p, l, "out of memory");
-        return NULL;
+    char *a = *array;
+    /* The capacity is the next power of two: grow when n reaches one (no quadratic copying
+     * for long lists; the arrays only grow through here). */
+    if ((*n & (*n - 1)) == 0) {
+        a = realloc(*array, (size_t)(*n ? *n * 2 : 1) * sz);
+        if (!a) {
+            conf_err(p, l, "out of memory");
+            return NULL;
+        }
+        *array = a;
     }
-    *array = a;
     memset(a + (size_t)*n * sz, 0, sz);
     return a + (size_t)(*n)++ * sz;
 }
@@ -569,6 +574,8 @@ static void start(struct conf_parser *p, struct tock_config *conf, struct conf_d
     conf_defaults(conf);
     p->conf = conf;
     p->diags = diags;
+    if (!conf->cmdsocket || !conf->pidfile)
+        conf_diag_add(diags, CONF_DIAG_ERROR, NULL, "out of memory");
     if (opts)
         p->opts = *opts;
     p->n_last_set = conf_n_directives * 4;

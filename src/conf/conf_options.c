@@ -30,7 +30,7 @@ bool conf_is_option(const struct conf_option *opts, int n_opts, const char *word
     return find(opts, n_opts, word, &i) != NULL;
 }
 
-void conf_option_names(const struct conf_option *opts, int n_opts, const char **names, int max)
+static void option_names(const struct conf_option *opts, int n_opts, const char **names, int max)
 {
     int k = 0;
     for (int i = 0; i < n_opts && k < max - 1; i++)
@@ -158,7 +158,7 @@ static int parse_opts(const struct conf_option *opts, int n_opts, char *const *w
         const struct conf_option *o = find(opts, n_opts, words[i], &index);
         if (!o) {
             const char *names[64];
-            conf_option_names(opts, n_opts, names, 64);
+            option_names(opts, n_opts, names, 64);
             const char *close = conf_closest(words[i], names);
             *bad = i;
             if (strchr("#;!%", words[i][0]))

@@ -1040,6 +1040,11 @@ static void port_zero_makes_allow_useless(void **state)
     expect_warnings("port 0\nntsservercert /c\nntsserverkey /k\nntsntpserver ntp.example\n", "");
     expect_warnings("port 0\nallow\nport 123\n",
                     "t.conf:3: warning: port at t.conf:3 overrides t.conf:1\n");
+    expect_warnings("cmdallow 192.0.2.0/24\ncmdport 0\ncmddeny 192.0.2.1\n",
+                    "t.conf:1: warning: cmdallow has no effect: cmdport 0 at t.conf:2 disables the "
+                    "UDP command port\n");
+    expect_warnings("cmdport 0\ncmdallow 192.0.2.0/24\ncmdport 323\n",
+                    "t.conf:3: warning: cmdport at t.conf:3 overrides t.conf:1\n");
 }
 
 /* ---- printing ---- */
