@@ -348,6 +348,55 @@ static void double_directives_and_ranges(void **state)
                   "t.conf:8: error: maxdistance: invalid number '.'\n");
 }
 
+/* Range edges of every integer directive: the documented ranges (chrony.conf(5) and
+ * man/tock.conf.5), accepted at both ends, refused one past them with the exact message. */
+static void integer_range_edges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        long long min, max;
+    } ranges[] = {
+        {"port", 0, 65535},           {"cmdport", 0, 65535},
+        {"ntsport", 0, 65535},        {"acquisitionport", 0, 65535},
+        {"metricsport", 0, 65535},    {"clientloglimit", 0, 2147483647},
+        {"sched_priority", 0, 99},    {"minsources", 1, 2147483647},
+        {"ntsprocesses", 0, 1000},    {"maxntsconnections", 1, 2147483647},
+        {"logbanner", 0, 2147483647}, {"nocerttimecheck", 0, 2147483647},
+        {"ntsrotate", 0, 2147483647}, {"ntsrefresh", 0, 2147483647},
+        {"refresh", 0, 2147483647},
+    };
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        char text[200], expected[300];
+        snprintf(text, sizeof(text), "%s %lld\n%s %lld\n", ranges[i].name, ranges[i].min,
+                 ranges[i].name, ranges[i].max);
+        struct loaded *l = load(text);
+        if (l->d.n_errors)
+            fail_msg("%s: edges refused", ranges[i].name);
+        unload(l);
+        snprintf(text, sizeof(text), "%s %lld\n%s %lld\n", ranges[i].name, ranges[i].min - 1,
+                 ranges[i].name, ranges[i].max + 1);
+        snprintf(expected, sizeof(expected),
+                 "t.conf:1: error: %s: invalid value %lld (min %lld, max %lld)\n"
+                 "t.conf:2: error: %s: invalid value %lld (min %lld, max %lld)\n",
+                 ranges[i].name, ranges[i].min - 1, ranges[i].min, ranges[i].max, ranges[i].name,
+                 ranges[i].max + 1, ranges[i].min, ranges[i].max);
+        expect_errors(text, expected);
+    }
+    /* Doubles: every one refuses a negative value; most have no maximum. */
+    static const char *const doubles[] = {
+        "maxdistance",  "maxupdateskew", "maxclockerror", "maxslewrate",   "maxdrift", "maxjitter",
+        "combinelimit", "reselectdist",  "stratumweight", "corrtimeratio", "logchange"};
+    for (size_t i = 0; i < sizeof(doubles) / sizeof(doubles[0]); i++) {
+        char text[100], expected[200];
+        snprintf(text, sizeof(text), "%s 0\n%s 1e300\n%s -1e-9\n", doubles[i], doubles[i],
+                 doubles[i]);
+        snprintf(expected, sizeof(expected), "t.conf:3: error: %s: invalid value -1e-9 (min 0)\n",
+                 doubles[i]);
+        expect_errors(text, expected);
+    }
+}
+
 /* ---- strings and flags ---- */
 
 static void string_and_flag_directives(void **state)
@@ -1047,6 +1096,43 @@ static void port_zero_makes_allow_useless(void **state)
                     "t.conf:3: warning: cmdport at t.conf:3 overrides t.conf:1\n");
 }
 
+/* Every table is bounded: sources, access rules and kept messages. */
+static void limits(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    for (int i = 0; i <= CONF_MAX_SOURCES; i++)
+        fprintf(f, "server s%d.example\n", i);
+    fclose(f);
+    struct loaded *l = load(text);
+    assert_int_equal(l->c.n_sources, CONF_MAX_SOURCES);
+    assert_int_equal(l->d.n_errors, 1);
+    char *e = printed_level(l, CONF_DIAG_ERROR);
+    assert_string_equal(e, "t.conf:4097: error: server: too many server/pool lines (max 4096)\n");
+    free(e);
+    unload(l);
+    free(text);
+
+    /* More messages than are kept: counted, and the print says so. */
+    f = open_memstream(&text, &len);
+    for (int i = 0; i < CONF_MAX_DIAGS + 5; i++)
+        fputs("bogus\n", f);
+    fclose(f);
+    l = load(text);
+    assert_int_equal(l->d.n, CONF_MAX_DIAGS);
+    assert_int_equal(l->d.n_errors, CONF_MAX_DIAGS + 5);
+    char *all = printed(l);
+    static const char tail[] = "\nerror: 5 more messages not shown (10005 errors in all)\n";
+    size_t n = strlen(all);
+    assert_true(n > sizeof(tail));
+    assert_string_equal(all + n - (sizeof(tail) - 1), tail);
+    free(all);
+    unload(l);
+    free(text);
+}
+
 /* ---- printing ---- */
 
 static void diag_print_format(void **state)
@@ -1110,6 +1196,7 @@ int main(void)
         cmocka_unit_test(every_error_is_collected),
         cmocka_unit_test(integer_directives_and_ranges),
         cmocka_unit_test(double_directives_and_ranges),
+        cmocka_unit_test(integer_range_edges),
         cmocka_unit_test(string_and_flag_directives),
         cmocka_unit_test(driftfile_and_makestep),
         cmocka_unit_test(server_every_option),
@@ -1133,6 +1220,7 @@ int main(void)
         cmocka_unit_test(several_directives_on_one_line),
         cmocka_unit_test(single_valued_repeat_warns),
         cmocka_unit_test(port_zero_makes_allow_useless),
+        cmocka_unit_test(limits),
         cmocka_unit_test(diag_print_format),
         cmocka_unit_test(diag_messages_are_sanitized),
     };

@@ -222,6 +222,24 @@ static void cmd_rules_use_their_names(void **state)
     expect("allow 10.0.0.0/8\ncmddeny all\n", CONF_DIAG_WARNING, "");
 }
 
+/* Beyond 4096 rules the analysis is skipped, and an info says so. */
+static void many_rules_are_not_analysed(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    for (int i = 0; i < 4097; i++)
+        fprintf(f, "allow 10.%d.%d.0/24\n", i / 256, i % 256);
+    fputs("deny all\n", f);
+    fclose(f);
+    expect(text, CONF_DIAG_WARNING, "");
+    expect(text, CONF_DIAG_INFO,
+           "a.conf:4097: info: allow: more than 4096 allow/deny rules; not "
+           "checked for rules that cancel others\n");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +252,7 @@ int main(void)
         cmocka_unit_test(same_tree_level_later_wins),
         cmocka_unit_test(a_cancelled_rule_is_reported_once),
         cmocka_unit_test(cmd_rules_use_their_names),
+        cmocka_unit_test(many_rules_are_not_analysed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
