@@ -200,8 +200,8 @@ static const struct conf_name_value rxfilter_names[] = {
 const struct conf_option conf_hwts_options[] = {
     {"minpoll", CONF_OPT_INT, H(minpoll), -6, 20, .value_name = "POLL"},
     {"maxpoll", CONF_OPT_INT, H(maxpoll), -6, 20, .value_name = "POLL"},
-    {"minsamples", CONF_OPT_INT, H(minsamples), 1, INT_MAX, .value_name = "N"},
-    {"maxsamples", CONF_OPT_INT, H(maxsamples), 1, INT_MAX, .value_name = "N"},
+    {"minsamples", CONF_OPT_INT, H(minsamples), 0, INT_MAX, .value_name = "N"},
+    {"maxsamples", CONF_OPT_INT, H(maxsamples), 0, INT_MAX, .value_name = "N"},
     {"precision", CONF_OPT_DOUBLE, H(precision), .dmin = 0, .dmax = HUGE_VAL,
      .value_name = "SECONDS"},
     {"txcomp", CONF_OPT_DOUBLE, H(txcomp), .dmin = -HUGE_VAL, .dmax = HUGE_VAL,

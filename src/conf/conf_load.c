@@ -269,6 +269,28 @@ static void process_words(struct conf_parser *p, char **words, int n, const stru
 
 /* ---- lines ---- */
 
+/* chrony skips the invalid lines of *.sources files (a DHCP script may write them): their
+ * errors become warnings, and the line is ignored. */
+static void demote_errors(struct conf_diags *diags, int first, int errors_before)
+{
+    int n = diags->n_errors - errors_before;
+
+    for (int i = first; i < diags->n; i++) {
+        struct conf_diag *d = &diags->items[i];
+        char *msg = NULL;
+        if (d->level != CONF_DIAG_ERROR)
+            continue;
+        d->level = CONF_DIAG_WARNING;
+        if (asprintf(&msg, "%s (line ignored, as chrony does in sourcedir files)", d->message) >=
+            0) {
+            free(d->message);
+            d->message = msg;
+        }
+    }
+    diags->n_errors -= n;
+    diags->n_warnings += n;
+}
+
 void conf_parse_buffer(struct conf_parser *p, const char *data, size_t len, const char *name,
                        bool is_sources_file)
 {
@@ -312,7 +334,10 @@ void conf_parse_buffer(struct conf_parser *p, const char *data, size_t len, cons
                           "lines)");
             break;
         }
+        int first = p->diags->n, errors = p->diags->n_errors;
         process_words(p, words, n, &loc, true);
+        if (is_sources_file)
+            demote_errors(p->diags, first, errors);
     }
     p->sources_only = saved_sources_only;
 }
@@ -438,10 +463,12 @@ int conf_handle_include(struct conf_parser *p, struct conf_line *l)
         return -1;
     if (p->dry_run)
         return 0;
-    int rc = glob(l->argv[0], 0, NULL, &g);
+    /* As chrony: a pattern without wildcards is returned as is (GLOB_NOMAGIC), so a missing
+     * file is an error when it is read; a wildcard that matches nothing is not an error. */
+    int rc = glob(l->argv[0], GLOB_NOMAGIC | GLOB_ERR, NULL, &g);
     if (rc == GLOB_NOMATCH) {
-        conf_err(p, l, "no file matches %s", l->argv[0]);
-        return -1;
+        conf_warn(p, l, "no file matches %s (ignored, as chrony does)", l->argv[0]);
+        return 0;
     }
     if (rc != 0) {
         conf_err(p, l, "cannot search for files matching %s", l->argv[0]);
@@ -465,34 +492,22 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const struct dir_entry *)a)->name, ((const struct dir_entry *)b)->name);
 }
 
-/* confdir / sourcedir: files ending in SUFFIX from up to 10 directories, in the order of
+/* confdir / sourcedir: the files ending in SUFFIX of up to 10 directories, in the order of
  * their names; a name found in an earlier directory hides the same name in later ones;
  * missing directories are skipped silently (chrony). */
-static int include_dirs(struct conf_parser *p, struct conf_line *l, const char *suffix,
-                        bool sources)
+static void read_dirs(struct conf_parser *p, const struct conf_line *l, char *const *dirs,
+                      int n_dirs, const char *suffix, bool sources)
 {
     struct dir_entry *entries = NULL;
     int n = 0, cap = 0;
     size_t slen = strlen(suffix);
 
-    if (l->argc < 1) {
-        conf_err(p, l, "missing argument (syntax: %s)", l->dir->syntax);
-        return -1;
-    }
-    if (l->argc > CONF_MAX_DIRS) {
-        conf_err(p, l, "too many directories (max %d)", CONF_MAX_DIRS);
-        return -1;
-    }
-    if (!inclusion_allowed(p, l))
-        return -1;
-    if (p->dry_run)
-        return 0;
-    for (int i = 0; i < l->argc; i++) {
-        DIR *dir = opendir(l->argv[i]);
+    for (int i = 0; i < n_dirs; i++) {
+        DIR *dir = opendir(dirs[i]);
         struct dirent *de;
         if (!dir) {
             if (errno != ENOENT && errno != ENOTDIR)
-                conf_warn(p, l, "cannot read directory %s: %s", l->argv[i], strerror(errno));
+                conf_warn(p, l, "cannot read directory %s: %s", dirs[i], strerror(errno));
             continue;
         }
         while ((de = readdir(dir)) != NULL && n < CONF_MAX_FILES) {
@@ -514,7 +529,7 @@ static int include_dirs(struct conf_parser *p, struct conf_line *l, const char *
             }
             if (!(entries[n].name = strdup(de->d_name)))
                 break;
-            entries[n++].dir = l->argv[i];
+            entries[n++].dir = dirs[i];
         }
         closedir(dir);
     }
@@ -529,30 +544,51 @@ static int include_dirs(struct conf_parser *p, struct conf_line *l, const char *
         free(entries[i].name);
     }
     free(entries);
-    return 0;
+}
+
+static int check_dirs(struct conf_parser *p, const struct conf_line *l)
+{
+    if (l->argc < 1) {
+        conf_err(p, l, "missing argument (syntax: %s)", l->dir->syntax);
+        return -1;
+    }
+    if (l->argc > CONF_MAX_DIRS) {
+        conf_err(p, l, "too many directories (max %d)", CONF_MAX_DIRS);
+        return -1;
+    }
+    return inclusion_allowed(p, l) ? 0 : -1;
 }
 
 int conf_handle_confdir(struct conf_parser *p, struct conf_line *l)
 {
-    return include_dirs(p, l, ".conf", false);
+    if (check_dirs(p, l) < 0)
+        return -1;
+    if (!p->dry_run)
+        read_dirs(p, l, l->argv, l->argc, ".conf", false);
+    return 0;
 }
 
 int conf_handle_sourcedir(struct conf_parser *p, struct conf_line *l)
 {
-    if (!p->dry_run && l->argc >= 1 && l->argc <= CONF_MAX_DIRS && !p->opts.no_includes) {
-        struct conf_strlist *dirs = &p->conf->sourcedirs;
-        for (int i = 0; i < l->argc; i++) {
-            char **items = conf_grow(p, l, (void **)&dirs->items, &dirs->n, sizeof(char *),
-                                     CONF_MAX_LIST, "sourcedir directories");
-            if (!items)
-                return -1;
-            if (!(*items = conf_strdup(p, l, l->argv[i]))) {
-                dirs->n--;
-                return -1;
-            }
-        }
+    struct conf_strlist *lines = &p->conf->sourcedirs;
+
+    if (check_dirs(p, l) < 0)
+        return -1;
+    if (p->dry_run)
+        return 0;
+    /* Kept as written (one item per line) for "reload sources": the directories of one
+     * line shadow each other by file name, those of different lines do not. */
+    char **item = conf_grow(p, l, (void **)&lines->items, &lines->n, sizeof(char *), CONF_MAX_LIST,
+                            "sourcedir lines");
+    if (!item)
+        return -1;
+    if (!(*item = conf_join_words(l->argv, l->argc))) {
+        lines->n--;
+        conf_err(p, l, "out of memory");
+        return -1;
     }
-    return include_dirs(p, l, ".sources", true);
+    read_dirs(p, l, l->argv, l->argc, ".sources", true);
+    return 0;
 }
 
 /* ---- entry points ---- */
@@ -604,6 +640,31 @@ int conf_load_buffer(const char *data, size_t len, const char *name,
     }
     conf_parse_buffer(&p, data, len, file, false);
     return finish(&p);
+}
+
+int conf_load_sourcedirs(const struct tock_config *conf, struct tock_config *out,
+                         struct conf_diags *diags)
+{
+    struct conf_parser p;
+    const struct conf_directive *sd = conf_find_directive("sourcedir");
+
+    start(&p, out, diags, NULL);
+    for (int i = 0; i < conf->sourcedirs.n; i++) {
+        char *copy = strdup(conf->sourcedirs.items[i]);
+        char *words[CONF_MAX_DIRS + 1];
+        if (!copy) {
+            conf_diag_add(diags, CONF_DIAG_ERROR, NULL, "out of memory");
+            break;
+        }
+        int n = conf_split_words(copy, words, CONF_MAX_DIRS + 1);
+        struct conf_line l = {.dir = sd, .argv = words, .argc = n};
+        if (n >= 1 && n <= CONF_MAX_DIRS)
+            read_dirs(&p, &l, words, n, ".sources", true);
+        free(copy);
+    }
+    conf_diags_sort(diags);
+    free(p.last_set);
+    return diags->n_errors ? -1 : 0;
 }
 
 int conf_load_string(const char *text, const char *name, struct tock_config *conf,

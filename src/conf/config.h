@@ -212,6 +212,9 @@ struct tock_config {
     /* Sources. */
     struct conf_source *sources;
     int n_sources;
+    /* sourcedir lines as written: one item per line, its directories separated by a space
+     * (the directories of one line shadow each other by file name). conf_load_sourcedirs()
+     * reads them again ("reload sources"). */
     struct conf_strlist sourcedirs;
     int acquisitionport; /* -1 = a new random port per request (default); 0 = one socket */
     int refresh;         /* 1209600 s: re-resolve source names; 0 = never */
@@ -368,6 +371,12 @@ int conf_load_string(const char *text, const char *name, struct tock_config *con
 int conf_load_buffer(const char *data, size_t len, const char *name,
                      const struct conf_load_opts *opts, struct tock_config *conf,
                      struct conf_diags *diags);
+
+/* Reads the *.sources files of conf's sourcedir lines again ("reload sources"): OUT gets
+ * defaults plus those sources only (from_sourcedir set). Their invalid lines are warnings
+ * and skipped, as in chrony. Returns 0, or -1 on an error; free OUT and DIAGS either way. */
+int conf_load_sourcedirs(const struct tock_config *conf, struct tock_config *out,
+                         struct conf_diags *diags);
 
 /* Prints the parsed configuration, includes expanded, one directive per line, in a form
  * conf_load_string() reads back to an equal config (tockd -p). */

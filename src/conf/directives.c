@@ -98,6 +98,8 @@ const struct conf_directive conf_directives[] = {
     {"nosystemcert", PLANNED, CONF_SINGLE, "nosystemcert", FLAG(nosystemcert)},
     {"ntsaeads", PLANNED, CONF_SINGLE, "ntsaeads ID...", conf_handle_ntsaeads},
     {"ntsdumpdir", PLANNED, CONF_SINGLE, "ntsdumpdir DIRECTORY", STR(ntsdumpdir)},
+    {"ntscachedir", PLANNED, CONF_SINGLE, "ntscachedir DIRECTORY (old name of ntsdumpdir)",
+     STR(ntsdumpdir)},
     {"ntsntpserver", PLANNED, CONF_SINGLE, "ntsntpserver HOST", conf_handle_ntsntpserver,
      .simple = CONF_SIMPLE_STRING, .offset = F(ntsntpserver)},
     {"ntsport", PLANNED, CONF_SINGLE, "ntsport PORT", INT(ntsport, 0, 65535)},
