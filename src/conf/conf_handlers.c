@@ -198,8 +198,8 @@ static const struct conf_name_value rxfilter_names[] = {
 
 #define H(field) offsetof(struct conf_hwts, field)
 const struct conf_option conf_hwts_options[] = {
-    {"minpoll", CONF_OPT_INT, H(minpoll), -6, 20, .value_name = "POLL"},
-    {"maxpoll", CONF_OPT_INT, H(maxpoll), -6, 20, .value_name = "POLL"},
+    {"minpoll", CONF_OPT_INT, H(minpoll), -6, 32, .value_name = "POLL"},
+    {"maxpoll", CONF_OPT_INT, H(maxpoll), -6, 32, .value_name = "POLL"},
     {"minsamples", CONF_OPT_INT, H(minsamples), 0, INT_MAX, .value_name = "N"},
     {"maxsamples", CONF_OPT_INT, H(maxsamples), 0, INT_MAX, .value_name = "N"},
     {"precision", CONF_OPT_DOUBLE, H(precision), .dmin = 0, .dmax = HUGE_VAL,
@@ -256,7 +256,7 @@ int conf_handle_hwtimestamp(struct conf_parser *p, struct conf_line *l)
                            &h, &seen, &bad) < 0)
         return -1;
     if (!(seen & (1u << 1))) /* maxpoll: chrony's default is minpoll + 1 */
-        h.maxpoll = h.minpoll < 20 ? h.minpoll + 1 : 20;
+        h.maxpoll = h.minpoll + 1;
     struct conf_hwts *slot = conf_grow(p, l, (void **)&conf->hwts, &conf->n_hwts,
                                        sizeof(*conf->hwts), CONF_MAX_LIST, "hwtimestamp lines");
     if (!slot)

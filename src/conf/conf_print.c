@@ -163,7 +163,7 @@ static void print_special(const struct printer *pr, const char *name)
             struct conf_hwts dflt;
             struct conf_sb sb = {0};
             conf_hwts_defaults(&dflt);
-            dflt.maxpoll = c->hwts[i].minpoll < 20 ? c->hwts[i].minpoll + 1 : 20;
+            dflt.maxpoll = c->hwts[i].minpoll + 1;
             conf_sb_addf(&sb, "hwtimestamp %s", c->hwts[i].interface);
             conf_print_options(&sb, conf_hwts_options, conf_n_hwts_options, &c->hwts[i], &dflt);
             char *line = conf_sb_take(&sb);

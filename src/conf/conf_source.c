@@ -17,7 +17,9 @@ static const struct conf_name_value extfield_names[] = {
     {NULL, 0},
 };
 
-/* Ranges: chrony's documented ones; where chrony documents none, the type's. */
+/* Ranges: chrony's (cmdparse.c), except where chrony.conf(5) documents a narrower one that
+ * chrony enforces later by clamping (minpoll/maxpoll -7..24, maxsources up to 16, maxdelay up
+ * to 1000, asymmetry -0.5..0.5): those are errors here. */
 const struct conf_option conf_source_options[] = {
     {"minpoll", CONF_OPT_INT, S(minpoll), -7, 24, .value_name = "POLL"},
     {"maxpoll", CONF_OPT_INT, S(maxpoll), -7, 24, .value_name = "POLL"},
@@ -25,7 +27,7 @@ const struct conf_option conf_source_options[] = {
     {"burst", CONF_OPT_FLAG, S(burst)},
     {"key", CONF_OPT_U32, S(key), 1, 4294967295LL, .value_name = "ID"},
     {"nts", CONF_OPT_FLAG, S(nts)},
-    {"ntsport", CONF_OPT_INT, S(ntsport), 1, 65535, .value_name = "PORT"},
+    {"ntsport", CONF_OPT_INT, S(ntsport), 0, 65535, .value_name = "PORT"},
     {"certset", CONF_OPT_U32, S(certset), 0, 4294967295LL, .value_name = "ID"},
     {"prefer", CONF_OPT_FLAG, S(prefer)},
     {"noselect", CONF_OPT_FLAG, S(noselect)},
@@ -51,9 +53,9 @@ const struct conf_option conf_source_options[] = {
     {"xleave", CONF_OPT_FLAG, S(xleave)},
     {"copy", CONF_OPT_FLAG, S(copy)},
     {"polltarget", CONF_OPT_INT, S(polltarget), 1, INT_MAX, .value_name = "N"},
-    {"port", CONF_OPT_INT, S(port), 1, 65535, .value_name = "PORT"},
-    {"presend", CONF_OPT_INT, S(presend), -7, 24, .value_name = "POLL"},
-    {"minstratum", CONF_OPT_INT, S(minstratum), 0, 15, .value_name = "N"},
+    {"port", CONF_OPT_INT, S(port), 0, 65535, .value_name = "PORT"},
+    {"presend", CONF_OPT_INT, S(presend), -32, 32, .value_name = "POLL"},
+    {"minstratum", CONF_OPT_INT, S(minstratum), 0, 16, .value_name = "N"},
     {"version", CONF_OPT_INT, S(version), 1, 4, .value_name = "N"},
     {"extfield", CONF_OPT_HEXBITS, S(extfields), .names = extfield_names, .value_name = "HEX"},
     {"ipv4", CONF_OPT_SETINT, S(family), 4, 4},

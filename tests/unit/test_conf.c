@@ -749,7 +749,7 @@ static void log_options(void **state)
 static void hwtimestamp_options(void **state)
 {
     (void)state;
-    struct loaded *l = load_ok("hwtimestamp eth0\nhwtimestamp * minpoll -6 maxpoll 20 minsamples 3 "
+    struct loaded *l = load_ok("hwtimestamp eth0\nhwtimestamp * minpoll -6 maxpoll 32 minsamples 3 "
                                "maxsamples 32 precision 1e-8 txcomp 300e-9 rxcomp -645e-9 "
                                "nocrossts rxfilter PTP\nhwtimestamp eth1 minpoll 4\n");
     assert_int_equal(l->c.n_hwts, 3);
@@ -766,7 +766,7 @@ static void hwtimestamp_options(void **state)
     h = &l->c.hwts[1];
     assert_string_equal(h->interface, "*");
     assert_int_equal(h->minpoll, -6);
-    assert_int_equal(h->maxpoll, 20);
+    assert_int_equal(h->maxpoll, 32);
     assert_int_equal(h->minsamples, 3);
     assert_int_equal(h->maxsamples, 32);
     assert_true(h->precision == 1e-8 && h->txcomp == 300e-9 && h->rxcomp == -645e-9);
@@ -775,13 +775,13 @@ static void hwtimestamp_options(void **state)
     assert_int_equal(l->c.hwts[2].maxpoll, 5);
     unload(l);
     expect_errors("hwtimestamp\nhwtimestamp eth0 rxfilter some\nhwtimestamp a234567890123456\n"
-                  "hwtimestamp eth0 minpoll 21\n",
+                  "hwtimestamp eth0 minpoll 33\n",
                   "t.conf:1: error: hwtimestamp: missing interface (syntax: hwtimestamp "
                   "INTERFACE|* [option]...)\n"
                   "t.conf:2: error: hwtimestamp: rxfilter: invalid value 'some' (one of all, ntp, "
                   "ptp, none)\n"
                   "t.conf:3: error: hwtimestamp: invalid interface name 'a234567890123456'\n"
-                  "t.conf:4: error: hwtimestamp: minpoll: invalid value 21 (min -6, max 20)\n");
+                  "t.conf:4: error: hwtimestamp: minpoll: invalid value 33 (min -6, max 32)\n");
 }
 
 static void leapsecmode_values(void **state)
