@@ -88,6 +88,7 @@ void conf_source_defaults(struct conf_source *src, enum conf_source_kind kind)
     src->maxsamples = -1;
     src->maxunreach = 100000;
     src->polltarget = 8;
+    src->presend = CONF_PRESEND_OFF;
     src->maxsources = 4;
 }
 

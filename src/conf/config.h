@@ -55,7 +55,8 @@ struct conf_source {
     int filter;     /* 0 = off */
     bool offline, auto_offline, xleave, copy;
     int polltarget;      /* 8 */
-    int presend;         /* 0 = off */
+    int presend;         /* poll (log2 s) from which an extra packet goes first;
+                            CONF_PRESEND_OFF (chrony's 100) = off; -32..32 */
     int minstratum;      /* 0 */
     int version;         /* 0 = automatic (4, or 3 for long-hash keys) */
     uint32_t extfields;  /* enum conf_extfield bits */
@@ -64,6 +65,8 @@ struct conf_source {
     bool from_sourcedir; /* read from a sourcedir *.sources file (reloadable) */
     struct conf_loc loc;
 };
+
+#define CONF_PRESEND_OFF 100
 
 /* extfield codes a source may enable (the hex type on the config line). */
 enum conf_extfield {
@@ -118,8 +121,8 @@ struct conf_local {
 
 struct conf_hwts {
     char *interface;       /* name or "*" */
-    int minpoll;           /* 0; -6..20 */
-    int maxpoll;           /* minpoll + 1 when not given; -6..20 */
+    int minpoll;           /* 0; -6..32 */
+    int maxpoll;           /* minpoll + 1 when not given; -6..32 */
     int minsamples;        /* 2 */
     int maxsamples;        /* 16 */
     double precision;      /* 100e-9 */

@@ -519,6 +519,7 @@ static void server_defaults_and_pool(void **state)
     assert_int_equal(s->maxsamples, -1);
     assert_int_equal(s->maxunreach, 100000);
     assert_int_equal(s->polltarget, 8);
+    assert_int_equal(s->presend, CONF_PRESEND_OFF);
     assert_int_equal(s->version, 0);
     assert_int_equal(s->family, 0);
     assert_int_equal(l->c.sources[1].kind, CONF_SOURCE_POOL);

@@ -53,11 +53,12 @@ static void defaults_print_the_important_ones(void **state)
 static void canonical_forms(void **state)
 {
     (void)state;
-    char *out = parse_print("allow 10\ndeny all 1.2.3\nallow\ncmdallow all\nSERVER a IBURST\n"
-                            "pidfile /\nbindcmdaddress /\nserver b asymmetry 0\nlocal\n"
-                            "ratelimit\nlog tracking\nlog rtc\nmakestep 0.1 -1\nmaxdistance 0.1\n",
-                            NULL);
-    assert_string_equal(out, "server a iburst\n"
+    char *out =
+        parse_print("allow 10\ndeny all 1.2.3\nallow\ncmdallow all\nSERVER a IBURST presend 0\n"
+                    "pidfile /\nbindcmdaddress /\nserver b asymmetry 0\nlocal\n"
+                    "ratelimit\nlog tracking\nlog rtc\nmakestep 0.1 -1\nmaxdistance 0.1\n",
+                    NULL);
+    assert_string_equal(out, "server a iburst presend 0\n"
                              "server b asymmetry 0\n"
                              "maxdistance 0.1\n"
                              "port 123\n"
