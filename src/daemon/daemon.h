@@ -63,6 +63,8 @@ struct tockd {
  * Returns 0, or -1 after logging a fatal error (FILE:LINE of a bad subnet). */
 int tockd_access_init(struct tockd *d);
 void tockd_access_free(struct tockd *d);
+/* Reopens the log files (SIGHUP, tockctl cyclelogs). */
+void tockd_cyclelogs(struct tockd *d);
 /* Re-reads the keyfile (tockctl rekey). */
 int tockd_keys_load(struct tockd *d);
 
@@ -85,6 +87,22 @@ int tockd_sources_start(struct tockd *d);
 void tockd_sources_stop(struct tockd *d);
 /* Sends the requests the engine says are due. */
 void tockd_sources_transmit_due(struct tockd *d);
+/* What reports need to know about source i (0 <= i < tockd_sources_count). */
+struct source_info {
+    int engine_idx;
+    const struct conf_source *cs;
+    bool has_addr;
+    struct tock_endpoint remote;
+    struct tock_endpoint local;
+    bool disabled;
+    bool tx_kernel, rx_kernel;
+};
+int tockd_sources_count(const struct tockd *d);
+bool tockd_source_info(const struct tockd *d, int i, struct source_info *out);
+/* Index of the source with this address, or -1. */
+int tockd_source_find(const struct tockd *d, const struct tock_ip *ip);
+/* Re-resolves every source given by name (tockctl refresh). */
+void tockd_sources_refresh(struct tockd *d);
 /* Hands replacement requests from the engine (unreachable, falseticker) to the resolver. */
 void tockd_sources_check_replacements(struct tockd *d);
 
@@ -92,6 +110,8 @@ void tockd_sources_check_replacements(struct tockd *d);
  * Returns 0, or -1 after logging a fatal error (FILE:LINE of a bad subnet). */
 int tockd_access_init(struct tockd *d);
 void tockd_access_free(struct tockd *d);
+/* Reopens the log files (SIGHUP, tockctl cyclelogs). */
+void tockd_cyclelogs(struct tockd *d);
 /* Re-reads the keyfile (tockctl rekey). */
 int tockd_keys_load(struct tockd *d);
 

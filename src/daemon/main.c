@@ -12,6 +12,7 @@
 
 #include "conf/config.h"
 #include "daemon/clock.h"
+#include "daemon/cmd_socket.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
@@ -309,10 +310,15 @@ static struct clock_driver *make_clock_driver(const struct options *o,
     return drv;
 }
 
+void tockd_cyclelogs(struct tockd *d)
+{
+    (void)d;
+    log_info("log files reopened");
+}
+
 static void on_hangup(void *ctx)
 {
-    (void)ctx;
-    log_info("SIGHUP received");
+    tockd_cyclelogs(ctx);
 }
 
 int main(int argc, char **argv)
@@ -386,6 +392,8 @@ int main(int argc, char **argv)
         goto out;
     if (tockd_sources_start(&d) < 0)
         goto out;
+    if (tockd_cmd_start(&d) < 0)
+        goto out;
 
     report_startup(startup_fd, 0);
     startup_fd = -1;
@@ -394,6 +402,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     report_startup(startup_fd, 1);
+    tockd_cmd_stop(&d);
     tockd_sources_stop(&d);
     ntp_server_stop(&d);
     tockd_sync_shutdown(&d);

@@ -39,13 +39,16 @@ struct slot {
     bool has_addr;
     bool disabled; /* cannot be polled (unknown key, NTS not active yet) */
     struct tock_endpoint remote;
-    int fd;        /* socket of the current request, -1 */
-    bool awaiting; /* a request is out and its reply not processed yet */
+    int fd;                     /* socket of the current request, -1 */
+    struct tock_endpoint local; /* local end of the last request\'s socket */
+    bool rx_kernel;             /* the last reply had a kernel RX timestamp */
+    bool awaiting;              /* a request is out and its reply not processed yet */
     struct timespec tx_cooked;
     bool tx_kernel;
     uint32_t local_refid;
     int version;
     bool resolving;
+    bool replacing; /* the engine asked for another address */
     double retry_delay;
     uint32_t retry_timer;
 };
@@ -123,6 +126,13 @@ static void on_resolved(void *ctx, const char *name, int n, const struct tock_ip
     struct tockd *d = s->d;
     (void)name;
     sl->resolving = false;
+    /* A periodic refresh keeps an address the name still resolves to. */
+    if (sl->has_addr && !sl->replacing) {
+        for (int a = 0; a < n; a++)
+            if (tock_ip_equal(&sl->remote.ip, &addrs[a]))
+                return;
+    }
+    sl->replacing = false;
     for (int i = 0; i < s->n; i++) {
         struct slot *t = &s->slots[i];
         bool candidate = t == sl || (t->used && t->cs == sl->cs && !t->has_addr && !t->resolving);
@@ -192,6 +202,7 @@ static void process_reply(struct sources *s, struct slot *sl, struct udp_msg *m)
         tockd_cook_kernel(d, &m->rx_ts, &rx);
     else
         tockd_now(d, &rx);
+    sl->rx_kernel = m->has_rx_ts;
     d->clock->raw_now(d->clock, &raw);
     sync_process_reply(d->engine, sl->engine_idx, &view, &rx, &sl->tx_cooked, authenticated,
                        sl->local_refid, d->server != NULL, &raw);
@@ -254,8 +265,10 @@ static void transmit(struct sources *s, struct slot *sl, int idx, const struct t
     struct tock_endpoint lep;
     sl->local_refid = 0;
     if (getsockname(sl->fd, (struct sockaddr *)&local, &local_len) == 0 &&
-        tock_endpoint_from_sockaddr((struct sockaddr *)&local, local_len, &lep) == 0)
+        tock_endpoint_from_sockaddr((struct sockaddr *)&local, local_len, &lep) == 0) {
         sl->local_refid = disc_refid_from_ip(&lep.ip);
+        sl->local = lep;
+    }
     if (loop_add_fd(d->loop, sl->fd, POLLIN | POLLPRI, on_source_socket, sl) < 0) {
         close(sl->fd);
         sl->fd = -1;
@@ -310,6 +323,7 @@ void tockd_sources_check_replacements(struct tockd *d)
             log_info("source %s (%s) is unreachable or a falseticker: looking for another "
                      "address",
                      sl->cs->host, tock_ip_format(&sl->remote.ip, buf, sizeof(buf)));
+            sl->replacing = true;
             resolve_slot(s, sl);
         }
     }
@@ -422,4 +436,48 @@ void tockd_sources_stop(struct tockd *d)
     free(s->batch);
     free(s);
     d->sources = NULL;
+}
+
+/* ---- reports ---- */
+
+int tockd_sources_count(const struct tockd *d)
+{
+    return d->sources ? d->sources->n : 0;
+}
+
+bool tockd_source_info(const struct tockd *d, int i, struct source_info *out)
+{
+    const struct sources *s = d->sources;
+    memset(out, 0, sizeof(*out));
+    if (!s || i < 0 || i >= s->n || !s->slots[i].used)
+        return false;
+    const struct slot *sl = &s->slots[i];
+    out->engine_idx = sl->engine_idx;
+    out->cs = sl->cs;
+    out->has_addr = sl->has_addr;
+    out->remote = sl->remote;
+    out->local = sl->local;
+    out->disabled = sl->disabled;
+    out->tx_kernel = sl->tx_kernel;
+    out->rx_kernel = sl->rx_kernel;
+    return true;
+}
+
+int tockd_source_find(const struct tockd *d, const struct tock_ip *ip)
+{
+    const struct sources *s = d->sources;
+    struct tock_ip want = tock_ip_unmap(ip);
+    for (int i = 0; s && i < s->n; i++)
+        if (s->slots[i].used && s->slots[i].has_addr &&
+            tock_ip_equal(&s->slots[i].remote.ip, &want))
+            return i;
+    return -1;
+}
+
+void tockd_sources_refresh(struct tockd *d)
+{
+    struct sources *s = d->sources;
+    for (int i = 0; s && i < s->n; i++)
+        if (s->slots[i].used && !s->slots[i].numeric)
+            resolve_slot(s, &s->slots[i]);
 }
