@@ -197,7 +197,7 @@ static int load_config(const struct options *o, struct tock_config *conf)
     struct conf_diags diags = {0};
     int rc;
 
-    conf_defaults(conf);
+    memset(conf, 0, sizeof(*conf)); /* conf_free() must work even if loading never starts */
     if (o->quickstart_dir) {
         bool create = !o->check_only && !o->print_config;
         char *dir = prepare_quickstart_dir(o->quickstart_dir, create);

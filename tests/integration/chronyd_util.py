@@ -58,11 +58,12 @@ def random_free_port(exclude=()):
     raise RuntimeError("no free UDP port found")
 
 
-def _listeners(port):
+def _listeners(port, netns=None):
     """PIDs of processes with a UDP socket bound to `port` (from ss)."""
+    prefix = ["ip", "netns", "exec", netns] if netns else []
     try:
         out = subprocess.run(
-            ["ss", "-H", "-u", "-a", "-n", "-p", f"sport = :{port}"],
+            prefix + ["ss", "-H", "-u", "-a", "-n", "-p", f"sport = :{port}"],
             capture_output=True, text=True, timeout=10, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
         return set()
@@ -138,8 +139,12 @@ def _stop(proc):
 
 
 @contextlib.contextmanager
-def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir=False):
-    """Starts a chronyd with the given extra configuration lines; yields a Chronyd."""
+def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir=False,
+            netns=None, address="127.0.0.1"):
+    """Starts a chronyd with the given extra configuration lines; yields a Chronyd.
+
+    netns: run it inside that network namespace (made by the test); address: the local
+    address its NTP and command sockets bind to."""
     directory = tempfile.mkdtemp(prefix="tock-chronyd-")
     os.chmod(directory, 0o770)
     port = port or random_free_port()
@@ -147,10 +152,10 @@ def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir
     sock = os.path.join(directory, "chronyd.sock")
     conf = [
         f"port {port}",
-        "bindaddress 127.0.0.1",
-        "bindacqaddress 127.0.0.1",
+        f"bindaddress {address}",
+        f"bindacqaddress {address}",
         f"cmdport {cmdport}",
-        "bindcmdaddress 127.0.0.1",
+        f"bindcmdaddress {address}",
         f"bindcmdaddress {sock}",
         f"pidfile {os.path.join(directory, 'chronyd.pid')}",
         f"driftfile {os.path.join(directory, 'chronyd.drift')}",
@@ -163,10 +168,12 @@ def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir
 
     log = open(os.path.join(directory, "chronyd.log"), "w", encoding="utf-8")
     # -x: never touch the system clock. -u root: no privilege drop needed for a test.
-    proc = subprocess.Popen([CHRONYD, "-x", "-u", "root", "-d", "-f", conf_path],
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    proc = subprocess.Popen(prefix + [CHRONYD, "-x", "-u", "root", "-d", "-f", conf_path],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     log.close()
     daemon = Chronyd(directory, port, cmdport, proc)
+    daemon.address = address
     try:
         deadline = time.monotonic() + start_timeout
         while True:
@@ -182,7 +189,7 @@ def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir
             if int(f.read().strip()) != proc.pid:
                 raise RuntimeError("pidfile does not hold our chronyd's pid")
         for p in (port, cmdport):
-            others = _listeners(p) - {proc.pid}
+            others = _listeners(p, netns) - {proc.pid}
             if others:
                 raise RuntimeError(f"UDP port {p} is shared with pids {sorted(others)}")
         yield daemon

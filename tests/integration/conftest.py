@@ -61,13 +61,13 @@ def free_udp_port():
 class Daemon:
     """A tockd process started by a test; stopped by PID at the end of the test."""
 
-    def __init__(self, args, workdir, netns=None, env=None):
+    def __init__(self, args, workdir, netns=None, env=None, wrapper=()):
         self.args = args
         self.workdir = workdir
         self.netns = netns
         self.log_path = workdir / "tockd.log"
         self.log_file = open(self.log_path, "w")
-        cmd = [str(TOCKD)] + args
+        cmd = list(wrapper) + [str(TOCKD)] + args
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
         full_env = dict(os.environ)
@@ -123,18 +123,23 @@ def tockd(tmp_path):
     started = []
 
     def start(config, args=("-d", "-x"), netns=None, wait=r"tockd \S+ starting", env=None,
-              expect_running=True):
+              expect_running=True, wrapper=()):
         workdir = tmp_path / f"tockd{len(started)}"
         workdir.mkdir()
+        rundir = workdir / "run"
+        rundir.mkdir(mode=0o770)
+        os.chmod(rundir, 0o770)
         text = config
         if "pidfile" not in text:
-            text += f"\npidfile {workdir}/tockd.pid\n"
+            text += f"\npidfile {rundir}/tockd.pid\n"
         if "bindcmdaddress /" not in text:
-            text += f"\nbindcmdaddress {workdir}/tockd.sock\n"
+            text += f"\nbindcmdaddress {rundir}/tockd.sock\n"
         conf = workdir / "tock.conf"
         conf.write_text(text)
-        d = Daemon(list(args) + ["-f", str(conf)], workdir, netns=netns, env=env)
+        d = Daemon(list(args) + ["-f", str(conf)], workdir, netns=netns, env=env,
+                   wrapper=wrapper)
         d.conf_path = conf
+        d.socket = rundir / "tockd.sock"
         started.append(d)
         if expect_running:
             d.wait_log(wait)

@@ -165,7 +165,7 @@ def test_second_instance_on_same_pidfile_refused(tockd, tmp_path):
 def test_sigterm_exits_cleanly_and_removes_pidfile(tockd):
     port = free_udp_port()
     d = tockd(local_config(port), wait=r"serving NTP on 127.0.0.1")
-    pidfile = d.workdir / "tockd.pid"
+    pidfile = d.workdir / "run" / "tockd.pid"
     assert pidfile.exists()
     t0 = time.monotonic()
     assert d.stop() == 0

@@ -358,7 +358,10 @@ def test_json_matches_csv(daemons):
     assert src[0]["address"] == "127.0.0.1" and src[0]["poll"] == 0
     assert objs[2]["ntp_packets_received"] == 0
     nd = objs[3]["sources"][0]
-    assert nd["mode"] == "server" and nd["stratum"] == 8 and nd["tests"] == "111 111 1111"
+    # Packet tests 1-3 and 5-7 always pass against a healthy server; the four delay tests
+    # depend on the machine's load at that moment (a loaded CI run can fail one).
+    assert nd["mode"] == "server" and nd["stratum"] == 8
+    assert re.fullmatch(r"111 111 [01]{4}", nd["tests"]), nd["tests"]
     # Errors are objects too, and the exit status is chronyc's.
     rc, out, _ = tockctl("-j", *client.host_args(True), "serverstats")
     assert rc == 1
