@@ -47,6 +47,10 @@ struct clock_driver *clock_sim_new(double offset, double freq_ppm);
  * synchronised (STA_UNSYNC cleared); otherwise STA_UNSYNC stays set. */
 struct clock_driver *clock_system_new(bool rtcsync);
 
+/* Tests only: replace the driver's clock_adjtime() (NULL restores it). */
+struct timex;
+void clock_system_set_adjtime_hook(int (*fn)(clockid_t clock, struct timex *tx));
+
 /* Measures the raw clock's precision as chronyd does (the smallest step seen between two
  * consecutive readings, bounded count: no busy-waiting, see doc/simulation.md) and returns
  * it as log2 seconds, clamped to -30..0. `configured` > 0 (clockprecision) wins. */

@@ -16,6 +16,14 @@
 
 #define MAX_KERNEL_FREQ_PPM 500.0
 
+/* The kernel call, replaceable by unit tests (clock_system_set_adjtime_hook). */
+static int (*adjtime_fn)(clockid_t, struct timex *) = clock_adjtime;
+
+void clock_system_set_adjtime_hook(int (*fn)(clockid_t clock, struct timex *tx))
+{
+    adjtime_fn = fn ? fn : clock_adjtime;
+}
+
 struct sysdriver {
     bool rtcsync;
     long nominal_tick; /* us per tick at 0 ppm (USER_HZ) */
@@ -38,7 +46,7 @@ static void sys_raw_from_realtime(struct clock_driver *drv, const struct timespe
 
 static int adjust(struct timex *tx, const char *what)
 {
-    if (clock_adjtime(CLOCK_REALTIME, tx) < 0) {
+    if (adjtime_fn(CLOCK_REALTIME, tx) < 0) {
         int saved = errno;
         log_err("clock_adjtime (%s): %s%s", what, strerror(saved),
                 saved == EPERM ? " (no CAP_SYS_TIME: start tockd with -x, or give it the "
@@ -90,7 +98,6 @@ static int step_clock(double offset)
         tx.time.tv_sec++;
         tx.time.tv_usec -= 1000000000L;
     }
-    log_warn("system clock wrong by %.6f seconds, stepped", -offset);
     return adjust(&tx, "step");
 }
 

@@ -217,11 +217,11 @@ static void on_source_socket(void *ctx, int fd, short revents)
 
     /* The TX timestamp first: it may be queued in the same wake-up as the reply. */
     if (revents & (POLLPRI | POLLERR)) {
-        while (udp_recv_tx_timestamp(fd, &ts) == 1) {
-            if (sl->awaiting) {
-                tockd_cook_kernel(s->d, &ts, &sl->tx_cooked);
-                sl->tx_kernel = true;
-            }
+        /* One read per wake-up: with nothing queued, a simulator returns an ordinary
+         * packet where the kernel says EAGAIN (doc/simulation.md rule 8). */
+        if (udp_recv_tx_timestamp(fd, &ts) == 1 && sl->awaiting) {
+            tockd_cook_kernel(s->d, &ts, &sl->tx_cooked);
+            sl->tx_kernel = true;
         }
     }
     if (revents & POLLIN) {

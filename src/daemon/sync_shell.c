@@ -163,12 +163,38 @@ int tockd_sync_init(struct tockd *d)
 
 static void on_sync_timer(void *ctx);
 
+/* What an operator reads in the log when the reference changes (chronyd's "Selected
+ * source", "Can't synchronise"). */
+static void log_reference_change(const struct reference_snapshot *a,
+                                 const struct reference_snapshot *b)
+{
+    if (a->mode == b->mode && a->refid == b->refid && a->stratum == b->stratum)
+        return;
+    switch (b->mode) {
+    case REFERENCE_SYNCED:
+        log_info("selected source with reference id %08X, serving stratum %u", b->refid,
+                 b->stratum);
+        break;
+    case REFERENCE_LOCAL:
+        log_info("no selectable source: serving the local reference at stratum %u", b->stratum);
+        break;
+    case REFERENCE_UNSYNC:
+        if (a->mode != REFERENCE_UNSYNC || a->stratum != 0)
+            log_info("no selectable source: unsynchronised");
+        break;
+    }
+}
+
 static void apply_clock_commands(struct tockd *d)
 {
     struct sync_clock_cmd cmd;
     sync_take_clock_cmd(d->engine, &cmd);
     if (!cmd.set_freq && !cmd.step && !cmd.set_leap && !cmd.set_status)
         return;
+    if (cmd.step)
+        log_warn("%s clock wrong by %.6f seconds, stepped",
+                 strcmp(d->clock->name, "system") == 0 ? "system" : d->clock->name,
+                 -cmd.step_offset);
     if (d->clock->apply(d->clock, &cmd) < 0 && !d->clock_error_logged) {
         log_err("the clock could not be adjusted (%s); tockd keeps measuring and serving",
                 strerror(errno));
@@ -188,7 +214,9 @@ void tockd_sync_poke(struct tockd *d)
     }
     d->clock->raw_now(d->clock, &raw);
     cooked = sync_cook(d->engine, &raw);
+    struct reference_snapshot before = d->ref;
     sync_reference_snapshot(d->engine, &raw, &d->ref);
+    log_reference_change(&before, &d->ref);
     if (d->engine->leap_table_disagrees != d->leap_disagreement_logged) {
         d->leap_disagreement_logged = d->engine->leap_table_disagrees;
         if (d->leap_disagreement_logged)

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from conftest import TOCKD, free_udp_port, require_tool
+from chronyd_util import chronyd
+from conftest import TOCKCTL, TOCKD, free_udp_port, require_tool
 from tockutil import ntp_query
 
 HERE = pathlib.Path(__file__).parent
@@ -35,11 +36,25 @@ def run_under_strace(tmp_path, config):
 
 
 def test_strace_of_single_process_mode(tmp_path):
+    """A run that serves IPv4 and IPv6 clients, synchronises to a chronyd server (client
+    sockets, kernel TX timestamps from the error queue) and answers tockctl on the command
+    sockets."""
+    with chronyd(["local stratum 8", "allow 127.0.0.1"]) as server:
+        strace_run(tmp_path, server)
+
+
+def strace_run(tmp_path, server):
     port = free_udp_port()
+    cmdport = free_udp_port()
+    rundir = tmp_path / "run"
+    rundir.mkdir(mode=0o770)
+    os.chmod(rundir, 0o770)
     proc, trace = run_under_strace(
-        tmp_path, f"port {port}\nbindaddress 127.0.0.1\nbindaddress ::1\nallow 127.0.0.1\n"
-                  f"allow ::1\nlocal stratum 10\ncmdport 0\n"
-                  f"bindcmdaddress {tmp_path}/tockd.sock\npidfile {tmp_path}/tockd.pid\n")
+        tmp_path, f"server 127.0.0.1 port {server.port} iburst minpoll 0 maxpoll 0\n"
+                  f"port {port}\nbindaddress 127.0.0.1\nbindaddress ::1\nallow 127.0.0.1\n"
+                  f"allow ::1\nlocal stratum 10\ncmdport {cmdport}\n"
+                  f"bindcmdaddress {rundir}/tockd.sock\npidfile {rundir}/tockd.pid\n"
+                  f"driftfile {tmp_path}/drift\n")
     try:
         deadline = time.monotonic() + 10
         reply = None
@@ -47,9 +62,22 @@ def test_strace_of_single_process_mode(tmp_path):
             reply = ntp_query("127.0.0.1", port, timeout=0.2)
         assert reply is not None, "tockd under strace never answered"
         assert ntp_query("::1", port) is not None
+        # Synchronised to the chronyd server (several exchanges went through).
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            r = ntp_query("127.0.0.1", port)
+            if r and r["stratum"] == 9:
+                break
+            time.sleep(0.5)
+        assert r and r["stratum"] == 9, r
+        for args in (["-h", str(rundir / "tockd.sock"), "tracking"],
+                     ["-h", "127.0.0.1", "-p", str(cmdport), "sources"]):
+            out = subprocess.run([str(TOCKCTL), *args], capture_output=True, text=True,
+                                 timeout=20)
+            assert out.returncode == 0, out.stdout + out.stderr
     finally:
         # Signal tockd itself (strace does not forward SIGTERM to its tracee).
-        pidfile = tmp_path / "tockd.pid"
+        pidfile = rundir / "tockd.pid"
         deadline = time.monotonic() + 5
         while not pidfile.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -62,6 +90,10 @@ def test_strace_of_single_process_mode(tmp_path):
     text = trace.read_text()
     calls = set(re.findall(r"^\d+\s+([a-z0-9_]+)\(", text, re.M))
     assert "recvmmsg" in calls or "recvmsg" in calls
+    assert "connect" in calls and "sendto" in calls or "sendmsg" in calls
+    assert "MSG_ERRQUEUE" in text, "kernel TX timestamps were never read"
+    # Error queue reads only after poll said so: none may fail with EAGAIN.
+    assert not re.search(r"MSG_ERRQUEUE[^\n]*= -1 EAGAIN", text)
     assert "poll" in calls or "pselect6" in calls
     bad = sorted(calls & FORBIDDEN_SYSCALLS)
     assert not bad, f"forbidden system calls in single-process mode: {bad}"
