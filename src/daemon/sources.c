@@ -23,7 +23,6 @@
 #include "sync/sync_conf.h"
 
 #define MAX_SLOTS        SYNC_MAX_SOURCES
-#define REFRESH_INTERVAL 1209600.0 /* re-resolve every name every 2 weeks (chrony's refresh) */
 #define RETRY_MIN        8.0       /* unresolved names: retry after 8 s, doubling */
 #define RETRY_MAX        1024.0
 #define MAX_REQUEST_LEN  (NTP_HEADER_LEN + NTP_MAX_MAC_LEN)
@@ -179,10 +178,10 @@ static void on_retry(void *ctx)
 static void on_refresh(void *ctx)
 {
     struct sources *s = ctx;
-    s->refresh_timer = loop_add_timer(s->d->loop, REFRESH_INTERVAL, on_refresh, s);
-    for (int i = 0; i < s->n; i++)
-        if (s->slots[i].used && !s->slots[i].numeric && !s->slots[i].has_addr)
-            resolve_slot(s, &s->slots[i]);
+    /* `refresh` (default 2 weeks): names are looked up again; a source keeps its address
+     * while the name still resolves to it. */
+    s->refresh_timer = loop_add_timer(s->d->loop, s->d->conf->refresh, on_refresh, s);
+    tockd_sources_refresh(s->d);
 }
 
 /* ---- replies ---- */
@@ -414,7 +413,8 @@ int tockd_sources_start(struct tockd *d)
     }
     for (int i = 0; i < s->n; i++)
         resolve_slot(s, &s->slots[i]);
-    s->refresh_timer = loop_add_timer(d->loop, REFRESH_INTERVAL, on_refresh, s);
+    if (conf->refresh > 0)
+        s->refresh_timer = loop_add_timer(d->loop, conf->refresh, on_refresh, s);
     tockd_sync_poke(d);
     return 0;
 }

@@ -58,12 +58,16 @@ def random_free_port(exclude=()):
     raise RuntimeError("no free UDP port found")
 
 
-def _listeners(port, netns=None):
-    """PIDs of processes with a UDP socket bound to `port` (from ss)."""
+def _listeners(port, netns=None, address=None):
+    """PIDs of processes with a UDP socket bound to `port` (from ss), on `address` or on the
+    wildcard address when given (other addresses of a namespace may share the port)."""
     prefix = ["ip", "netns", "exec", netns] if netns else []
+    filt = [f"sport = :{port}"]
+    if address:
+        filt = ["(", "src", address, "or", "src", "0.0.0.0", ")", "and"] + filt
     try:
         out = subprocess.run(
-            prefix + ["ss", "-H", "-u", "-a", "-n", "-p", f"sport = :{port}"],
+            prefix + ["ss", "-H", "-u", "-a", "-n", "-p"] + filt,
             capture_output=True, text=True, timeout=10, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
         return set()
@@ -189,7 +193,7 @@ def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir
             if int(f.read().strip()) != proc.pid:
                 raise RuntimeError("pidfile does not hold our chronyd's pid")
         for p in (port, cmdport):
-            others = _listeners(p, netns) - {proc.pid}
+            others = _listeners(p, netns, address if netns else None) - {proc.pid}
             if others:
                 raise RuntimeError(f"UDP port {p} is shared with pids {sorted(others)}")
         yield daemon

@@ -141,7 +141,7 @@ def tockd(tmp_path):
         d.conf_path = conf
         d.socket = rundir / "tockd.sock"
         started.append(d)
-        if expect_running:
+        if expect_running and wait:
             d.wait_log(wait)
         return d
 
