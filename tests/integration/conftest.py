@@ -114,7 +114,7 @@ class Daemon:
 
 
 @pytest.fixture
-def tockd(tmp_path):
+def tockd(tmp_path, netns):  # netns first: namespaces outlive the daemons started in them
     """Factory: tockd(config_text, extra_args=(), netns=None) -> running Daemon.
 
     The config gets a pidfile and a Unix command socket in the test's temp dir unless it
@@ -160,11 +160,11 @@ def tockd(tmp_path):
 def netns():
     """Factory: netns() -> name of a new network namespace with loopback up; deleted (with
     everything this test started in it) at the end."""
-    if not is_root():
-        pytest.skip("needs root (network namespaces)")
     created = []
 
     def make():
+        if not is_root():
+            pytest.skip("needs root (network namespaces)")
         name = f"tock-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         subprocess.run(["ip", "netns", "add", name], check=True)
         created.append(name)

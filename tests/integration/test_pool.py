@@ -51,7 +51,7 @@ def wait_for(predicate, timeout):
 
 @needs_root
 @pytest.mark.parametrize("mode", ["-d", "-n"])
-def test_pool_resolves_and_replaces_an_unreachable_member(tockd, named_netns, mode):
+def test_pool_resolves_and_replaces_an_unreachable_member(named_netns, tockd, mode):
     """-d resolves synchronously (single-process mode); -n uses the resolver helper."""
     ns = named_netns
     port = 12300
@@ -86,7 +86,7 @@ def test_pool_resolves_and_replaces_an_unreachable_member(tockd, named_netns, mo
 
 
 @needs_root
-def test_numeric_addresses_never_use_the_resolver(tockd, named_netns):
+def test_numeric_addresses_never_use_the_resolver(named_netns, tockd):
     """A literal address is used as is even when the resolver could not answer."""
     ns = named_netns
     d = tockd("server 127.0.0.9 port 12399 minpoll 0 maxpoll 0\nport 0\ncmdport 0\n",

@@ -174,7 +174,7 @@ def test_sigterm_exits_cleanly_and_removes_pidfile(tockd):
 
 
 @needs_root
-def test_ntpdig_sntp_ntpdate_on_port_123_in_a_namespace(tockd, netns):
+def test_ntpdig_sntp_ntpdate_on_port_123_in_a_namespace(netns, tockd):
     """ntpdig (and Debian 12's ntpdate and sntp wrappers around it) only query port 123:
     run tockd on port 123 inside a network namespace of our own."""
     require_tool("ntpdig")
@@ -205,7 +205,7 @@ def test_ntpdig_sntp_ntpdate_on_port_123_in_a_namespace(tockd, netns):
 
 
 @needs_root
-def test_quickstart_serves_on_11123(tockd, netns, tmp_path):
+def test_quickstart_serves_on_11123(netns, tockd, tmp_path):
     """make run's embedded configuration, in a namespace so the fixed port cannot clash."""
     import subprocess as sp
     from conftest import Daemon

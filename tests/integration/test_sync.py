@@ -82,14 +82,14 @@ def test_sim_clock_converges_to_two_chronyd_servers(tockd, tmp_path):
         assert len(re.findall(r"^\^[*+]", sources, re.M)) == 2, sources
         # The frequency error is reported within 1 ppm.
         assert abs(t["frequency_ppm"] - 30.0) < 1.0
-        assert t["reference_id"] in ("7F000001", 0x7F000001) or "7F000001" in json.dumps(t)
+        assert t["reference_id"] in ("7F000001", "7F000002"), t
     assert d.stop() == 0
     drift = (tmp_path / "drift").read_text().split()
     assert abs(float(drift[0]) - 30.0) < 1.0, drift
 
 
 @needs_root
-def test_ntpdate_sees_sim_client_within_1ms(tockd, netns):
+def test_ntpdate_sees_sim_client_within_1ms(netns, tockd):
     """The same in a namespace, so that ntpdate (port 123 only) can query tockd."""
     require_tool("ntpdate")
     ns = netns()
