@@ -53,7 +53,7 @@ LIBS := -lssl -lcrypto -lnettle -lseccomp -lcap -lm
 
 # Pure modules (no sockets, no clock reads): one static library, shared by the daemon,
 # tockctl, the unit tests and the fuzz targets.
-PURE_DIRS := src/util src/proto src/conf src/sync src/serve src/crypto src/monitor
+PURE_DIRS := src/util src/proto src/conf src/sync src/serve src/crypto src/monitor src/ops
 PURE_SRC  := $(sort $(foreach d,$(PURE_DIRS),$(wildcard $(d)/*.c)))
 DAEMON_SRC := $(filter-out src/daemon/main.c,$(sort $(wildcard src/daemon/*.c)))
 CTL_SRC    := $(filter-out src/ctl/tockctl.c,$(sort $(wildcard src/ctl/*.c)))

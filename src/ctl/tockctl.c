@@ -17,6 +17,7 @@
 
 #include "ctl/ctl_buf.h"
 #include "ctl/ctl_client.h"
+#include "ctl/ctl_firewall.h"
 #include "ctl/ctl_cmd.h"
 
 #ifndef TOCK_VERSION
@@ -225,6 +226,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "Out of memory\n");
         return 1;
     }
+    /* Local commands that take their own options (no daemon involved). */
+    if (optind < argc && strcmp(argv[optind], "firewall") == 0)
+        return ctl_firewall_main(argc - optind, argv + optind);
     memset(&env, 0, sizeof(env));
     env.ctx = &a;
     env.transact = app_transact;

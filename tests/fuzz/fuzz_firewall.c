@@ -10,7 +10,7 @@
 
 #include <netinet/in.h>
 
-#include "ctl/firewall.h"
+#include "ops/firewall.h"
 
 #define MAX_RULES 64
 

@@ -12,7 +12,7 @@
 
 #include <netinet/in.h>
 
-#include "ctl/firewall.h"
+#include "ops/firewall.h"
 
 #define MAX_TEST_RULES 4096
 

@@ -1,5 +1,5 @@
 /* Firewall rules from the configuration (see firewall.h for the why). */
-#include "ctl/firewall.h"
+#include "ops/firewall.h"
 
 #include <errno.h>
 #include <netinet/in.h>
