@@ -204,3 +204,37 @@ def test_system_driver_steps_within_makestep_limit_then_slews(tockd, tmp_path, r
     assert status
     unsync_cleared = any(not (st & 0x0040) for st in status)
     assert unsync_cleared == rtcsync, status
+
+
+def test_driftfile_and_leapsectz_at_start(tockd, tmp_path):
+    """A corrupt driftfile is reported and ignored; a good one sets the frequency; the leap
+    seconds of right/UTC are read from the time zone database."""
+    drift = tmp_path / "drift"
+    drift.write_text("not a number\n")
+    d = tockd(f"driftfile {drift}\nleapsectz right/UTC\nport 0\ncmdport 0\nlocal stratum 10\n",
+              args=["-d", "--clock", "sim:0:0"])
+    log = d.wait_log(r"leapsectz right/UTC: \d+ leap seconds known")
+    assert re.search(r"driftfile \S+ is corrupt .*ignored", log), log
+    assert d.stop() == 0
+    drift.write_text("           -12.345678             0.123456\n")
+    d = tockd(f"driftfile {drift}\nport 0\ncmdport 0\nlocal stratum 10\n",
+              args=["-d", "--clock", "sim:0:0"])
+    d.wait_log(r"frequency -12.346 \+/- 0.123 ppm read from")
+    assert abs(tracking_json(d.socket)["frequency_ppm"] + 12.345678) < 1e-3
+
+
+def test_kod_rate_from_a_server_raises_the_poll(tockd):
+    """tockd as a client of a tockd server that answers with KoD RATE (ratelimit ... kod 1):
+    the source's poll interval rises above the configured minpoll."""
+    sport = free_udp_port()
+    tockd(f"port {sport}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 5\n"
+          "ratelimit interval 4 burst 1 leak 4 kod 1\ncmdport 0\n",
+          args=["-d", "-x"], wait=r"serving NTP")
+    d = tockd(sim_client_config([sport], extra="local stratum 10\n"), args=["-d", "-x"])
+
+    def raised():
+        out = tockctl(d.socket, "-c", "sources").stdout.strip().split(",")
+        return len(out) > 4 and int(out[4]) >= 4 and out
+    assert wait_until(raised, 30), tockctl(d.socket, "sources").stdout
+    ntpdata = tockctl(d.socket, "ntpdata").stdout
+    assert "RATE" in ntpdata or "52415445" in ntpdata, ntpdata
