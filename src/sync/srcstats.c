@@ -20,17 +20,23 @@
 #define MIN_ASYMMETRY_RUN 10
 #define MAX_ASYMMETRY_RUN 1000
 
-/* Smallest number of runs of same-sign residuals that is still plausible for n residuals
- * of a good fit: the exact one-sided 5 % critical value of the runs distribution for an
- * even split of signs (computed with exact binomial sums; 0 = no test possible). A fit
- * whose residuals form this many runs or fewer is rejected as not linear. */
-static const unsigned char critical_runs[SRCSTATS_BUF + 2] = {
-    0,  0,  0,  0,  0,  0,  0,  0,  2,  2,  3,  3,  3,  4,  4,  4,  5,  5,  6,  6,  6,  7,
-    7,  8,  8,  9,  9,  9,  10, 10, 11, 11, 11, 12, 12, 13, 13, 14, 14, 14, 15, 15, 16, 16,
-    17, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21, 21, 22, 22, 23, 23, 24, 24, 25, 25, 25, 26,
-    26, 27, 27, 28, 28, 29, 29, 30, 30, 30, 31, 31, 32, 32, 33, 33, 34, 34, 35, 35, 35, 36,
-    36, 37, 37, 38, 38, 39, 39, 40, 40, 40, 41, 41, 42, 42, 43, 43, 44, 44, 45, 45, 45, 46,
-    46, 47, 47, 48, 48, 49, 49, 50, 50, 51, 51, 51, 52, 52, 53, 53, 54, 54, 55, 55};
+/* Largest number of runs of same-sign residuals that still rejects a fit of n residuals as
+ * not linear (0 = no test possible below 8 points): the one-sided 5 % critical value of the
+ * Wald-Wolfowitz runs test under the normal approximation for an even split of signs,
+ *   floor(n/2 + 1 - 1.65 * sqrt(n (n - 2) / (4 (n - 1)))),
+ * i.e. mean minus 1.65 standard deviations of the number of runs. This is the criterion
+ * chronyd uses (it reproduces its table for every n it can see); the exact binomial values
+ * used before were one lower for about half the sizes, so tock rejected an old sample that
+ * no longer fitted later than chronyd, kept longer histories under frequency wander and
+ * polled less often at a larger error (measured under clknetsim, doc/accuracy.md). */
+int srcstats_critical_runs(int n)
+{
+    if (n < 8)
+        return 0;
+    double mean = 0.5 * n + 1.0;
+    double sd = sqrt((double)n * (n - 2) / (4.0 * (n - 1)));
+    return (int)floor(mean - 1.65 * sd);
+}
 
 double srcstats_t_coef(int dof)
 {
@@ -97,7 +103,7 @@ bool srcstats_find_best_regression(const double *x, const double *y, const doubl
             resid[i - resid_start] = y[i] - a - b * x[i];
 
         nruns = runs_of(resid, n - resid_start);
-        if (nruns > critical_runs[n - resid_start] || n - start <= SRCSTATS_MIN_REGRESS ||
+        if (nruns > srcstats_critical_runs(n - resid_start) || n - start <= SRCSTATS_MIN_REGRESS ||
             n - start <= min_samples) {
             if (start != resid_start)
                 nruns = runs_of(resid + (start - resid_start), n - start);

@@ -162,6 +162,10 @@ bool srcstats_find_best_regression(const double *x, const double *y, const doubl
 bool srcstats_multiple_regress(const double *x1, const double *x2, const double *y, int n,
                                double *b2);
 
+/* Largest number of runs of residual signs for which a fit of n residuals fails the runs
+ * test (the one-sided 5 % critical value; 0 below 8 residuals). */
+int srcstats_critical_runs(int n);
+
 /* 99.95 % quantile of Student's t for dof degrees of freedom (used for the skew). */
 double srcstats_t_coef(int dof);
 

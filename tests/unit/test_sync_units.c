@@ -169,6 +169,27 @@ static void test_regression_drops_old_points(void **state)
     assert_true(f.new_start <= 2);
 }
 
+static void test_critical_runs(void **state)
+{
+    (void)state;
+    /* floor(n/2 + 1 - 1.65 sd), sd^2 = n(n-2)/(4(n-1)); worked out by hand:
+     * n=8: 5 - 1.65*1.309 = 2.84; n=20: 11 - 1.65*2.176 = 7.41; n=54: 28 - 1.65*3.639 = 21.99;
+     * n=64: 33 - 1.65*3.968 = 26.45; n=128: 65 - 1.65*5.634 = 55.70 */
+    for (int n = 0; n < 8; n++)
+        assert_int_equal(srcstats_critical_runs(n), 0);
+    assert_int_equal(srcstats_critical_runs(8), 2);
+    assert_int_equal(srcstats_critical_runs(9), 3);
+    assert_int_equal(srcstats_critical_runs(20), 7);
+    assert_int_equal(srcstats_critical_runs(54), 21);
+    assert_int_equal(srcstats_critical_runs(64), 26);
+    assert_int_equal(srcstats_critical_runs(128), 55);
+    /* never decreasing, and always below the expected number of runs n/2 + 1 */
+    for (int n = 9; n <= SRCSTATS_BUF; n++) {
+        assert_true(srcstats_critical_runs(n) >= srcstats_critical_runs(n - 1));
+        assert_true(srcstats_critical_runs(n) < n / 2 + 1);
+    }
+}
+
 static void test_t_coef(void **state)
 {
     (void)state;
@@ -924,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_vclock_freq_step_leap),
         cmocka_unit_test(test_regression_line),
         cmocka_unit_test(test_regression_drops_old_points),
+        cmocka_unit_test(test_critical_runs),
         cmocka_unit_test(test_t_coef),
         cmocka_unit_test(test_multiple_regress),
         cmocka_unit_test(test_srcstats_empty_and_accumulate),
