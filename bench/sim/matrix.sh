@@ -1,5 +1,5 @@
 #!/bin/bash
-# The scenarios of doc/accuracy.md ("tockd vs chronyd under clknetsim"). S seeds each.
+# The scenarios of doc/accuracy.md ("tockd vs chronyd under clknetsim"), tockd side. S seeds each.
 here=$(cd "$(dirname "$0")" && pwd)
 S=${S:-10}
 L="LIMIT=100000 RESET=10000"

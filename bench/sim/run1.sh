@@ -1,10 +1,14 @@
 #!/bin/bash
-# One clknetsim run: chronyd server(s) and one client (chronyd or tockd) with the same
-# client configuration. Uses an installed clknetsim (CLKNETSIM_PATH: the directory with
-# the clknetsim binary and clknetsim.so, built from github.com/mlichvar/clknetsim); this
-# script contains none of its code. Run it through safe.sh (no CAP_SYS_TIME, no network).
+# One clknetsim run: chronyd -x server(s) and one tockd client. Uses an installed
+# clknetsim (CLKNETSIM_PATH: the directory with the clknetsim binary and clknetsim.so, built
+# from github.com/mlichvar/clknetsim); this script contains none of its code. Run it through
+# safe.sh (no CAP_SYS_TIME, no network).
 #
-#   run1.sh chronyd|tockd OUTDIR
+# This machine's safety rules forbid starting chronyd without -x, simulator or not, so
+# chronyd only serves here (a server needs no clock control); the chronyd-as-client column
+# of doc/accuracy.md comes from the evaluation's own runs of chrony, not from this script.
+#
+#   run1.sh tockd OUTDIR
 #
 # Environment (defaults = chrony's own simulation tests): JITTER (mean of the exponential
 # one-way jitter, s; 1e-4), BASE (fixed one-way delay, s; 1e-4), WANDER (sd of the
@@ -16,6 +20,11 @@
 # of the server lines), CLIENT_CONF (extra client directives), SEED (1).
 set -u
 daemon=$1 dir=$2
+if [ "$daemon" != tockd ]; then
+    echo "run1.sh: only tockd runs as the simulated client (chronyd needs clock control for" \
+         "that, and is never started without -x here)" >&2
+    exit 2
+fi
 CLKNETSIM_PATH=${CLKNETSIM_PATH:-/tmp/clknetsim}
 TOCKD=${TOCKD:-$(cd "$(dirname "$0")/../.." && pwd)/build/tockd}
 CHRONYD=${CHRONYD:-/usr/sbin/chronyd}
@@ -64,7 +73,7 @@ start() { # node daemon config
     local node=$1 bin=$2 conf=$3 args
     printf '%s\n' "${conf//%N/$node}" > "$dir/conf.$node"
     case $bin in
-    chronyd) args=("$CHRONYD" -d -u root -f "$dir/conf.$node") ;;
+    chronyd) args=("$CHRONYD" -x -d -u root -f "$dir/conf.$node") ;;
     tockd) args=("$TOCKD" -d -f "$dir/conf.$node") ;;
     esac
     CLKNETSIM_RANDOM_SEED=$SEED LD_PRELOAD=$CLKNETSIM_PATH/clknetsim.so CLKNETSIM_NODE=$node \
