@@ -342,42 +342,56 @@ static bool address_matches(const struct tock_ip *ip, const struct candm_ip *mas
     return true;
 }
 
-static int be_set_online(void *ctx, bool online, const struct candm_ip *mask,
-                         const struct candm_ip *address)
+/* Applies fn to every polled source whose address matches address under mask (both
+ * UNSPEC: every source); NOSUCHSOURCE when none matched. */
+static int for_matching_sources(struct tockd *d, const struct candm_ip *mask,
+                                const struct candm_ip *address,
+                                void (*fn)(struct tockd *d, int engine_idx, const void *arg),
+                                const void *arg)
 {
-    struct tockd *d = ctx;
-    struct timespec raw;
     int matched = 0;
-    raw_now(d, &raw);
     for (int i = 0; i < tockd_sources_count(d); i++) {
         struct source_info si;
         if (!tockd_source_info(d, i, &si) || !si.has_addr || si.disabled ||
             !address_matches(&si.remote.ip, mask, address))
             continue;
-        sync_set_online(d->engine, si.engine_idx, online, &raw);
+        fn(d, si.engine_idx, arg);
         matched++;
     }
     tockd_sync_poke(d);
     return matched ? CANDM_STT_SUCCESS : CANDM_STT_NOSUCHSOURCE;
 }
 
+static void set_online_one(struct tockd *d, int idx, const void *arg)
+{
+    struct timespec raw;
+    raw_now(d, &raw);
+    sync_set_online(d->engine, idx, *(const bool *)arg, &raw);
+}
+
+static int be_set_online(void *ctx, bool online, const struct candm_ip *mask,
+                         const struct candm_ip *address)
+{
+    return for_matching_sources(ctx, mask, address, set_online_one, &online);
+}
+
+struct burst_arg {
+    int32_t good, total;
+};
+
+static void burst_one(struct tockd *d, int idx, const void *arg)
+{
+    const struct burst_arg *b = arg;
+    struct timespec raw;
+    raw_now(d, &raw);
+    sync_burst(d->engine, idx, b->good, b->total, &raw);
+}
+
 static int be_burst(void *ctx, int32_t n_good, int32_t n_total, const struct candm_ip *mask,
                     const struct candm_ip *address)
 {
-    struct tockd *d = ctx;
-    struct timespec raw;
-    int matched = 0;
-    raw_now(d, &raw);
-    for (int i = 0; i < tockd_sources_count(d); i++) {
-        struct source_info si;
-        if (!tockd_source_info(d, i, &si) || !si.has_addr || si.disabled ||
-            !address_matches(&si.remote.ip, mask, address))
-            continue;
-        sync_burst(d->engine, si.engine_idx, n_good, n_total, &raw);
-        matched++;
-    }
-    tockd_sync_poke(d);
-    return matched ? CANDM_STT_SUCCESS : CANDM_STT_NOSUCHSOURCE;
+    struct burst_arg b = {n_good, n_total};
+    return for_matching_sources(ctx, mask, address, burst_one, &b);
 }
 
 static int be_cyclelogs(void *ctx)

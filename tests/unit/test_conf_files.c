@@ -352,16 +352,23 @@ static bool has_word(const char *text, const char *word)
 }
 
 /* man/tock.conf.5 documents every directive of the table. */
+/* The man page's text (static buffer: one page at a time). */
+static const char *read_man_page(const char *path)
+{
+    static char text[1 << 17];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return text;
+}
+
 static void man_page_lists_every_directive(void **state)
 {
     (void)state;
     char *path = repo_file("man/tock.conf.5");
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char text[1 << 17];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    const char *text = read_man_page(path);
     for (int i = 0; i < conf_n_directives; i++) {
         if (!has_word(text, conf_directives[i].name))
             fail_msg("man/tock.conf.5 does not document %s", conf_directives[i].name);
@@ -397,18 +404,14 @@ static void man_page_status_matches_table(void **state)
 {
     (void)state;
     char *path = repo_file("man/tock.conf.5");
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char text[1 << 17];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    const char *text = read_man_page(path);
     for (int i = 0; i < conf_n_directives; i++) {
         const char *name = conf_directives[i].name;
         bool active = conf_directives[i].support == CONF_SUPPORT_ACTIVE;
         bool planned = conf_directives[i].support == CONF_SUPPORT_PLANNED;
         if (status_list_has(text, "active", name) != active)
-            fail_msg("man/tock.conf.5: %s %s be listed as active", name, active ? "must" : "must not");
+            fail_msg("man/tock.conf.5: %s %s be listed as active", name,
+                     active ? "must" : "must not");
         if (status_list_has(text, "planned", name) != planned)
             fail_msg("man/tock.conf.5: %s %s be listed as planned", name,
                      planned ? "must" : "must not");
