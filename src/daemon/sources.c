@@ -22,10 +22,10 @@
 #include "sync/engine.h"
 #include "sync/sync_conf.h"
 
-#define MAX_SLOTS        SYNC_MAX_SOURCES
-#define RETRY_MIN        8.0       /* unresolved names: retry after 8 s, doubling */
-#define RETRY_MAX        1024.0
-#define MAX_REQUEST_LEN  (NTP_HEADER_LEN + NTP_MAX_MAC_LEN)
+#define MAX_SLOTS       SYNC_MAX_SOURCES
+#define RETRY_MIN       8.0 /* unresolved names: retry after 8 s, doubling */
+#define RETRY_MAX       1024.0
+#define MAX_REQUEST_LEN (NTP_HEADER_LEN + NTP_MAX_MAC_LEN)
 
 struct sources;
 
@@ -218,9 +218,21 @@ static void on_source_socket(void *ctx, int fd, short revents)
     if (revents & (POLLPRI | POLLERR)) {
         /* One read per wake-up: with nothing queued, a simulator returns an ordinary
          * packet where the kernel says EAGAIN (doc/simulation.md rule 8). */
-        if (udp_recv_tx_timestamp(fd, &ts) == 1 && sl->awaiting) {
+        int got = udp_recv_tx_timestamp(fd, &ts);
+        if (got == 1 && sl->awaiting) {
             tockd_cook_kernel(s->d, &ts, &sl->tx_cooked);
             sl->tx_kernel = true;
+        } else if (got != 1 && (revents & POLLERR)) {
+            /* Not a timestamp: a pending socket error (ICMP port unreachable on this
+             * connected socket). Reading it clears POLLERR, which would otherwise be
+             * reported forever; the source simply misses this reply. */
+            int soerr = 0;
+            socklen_t len = sizeof(soerr);
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+            if (soerr)
+                log_debug("source %s: %s", sl->cs->host, strerror(soerr));
+            close_request(s, sl);
+            return;
         }
     }
     if (revents & POLLIN) {

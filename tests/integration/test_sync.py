@@ -122,10 +122,18 @@ def test_unsynchronised_until_a_source_answers(tockd):
     """No reachable source and no `local`: replies say unsynchronised (LI 3, stratum 0)."""
     port = free_udp_port()
     dead = free_udp_port()
-    tockd(sim_client_config([dead], port=port), args=["-d", "--clock", "sim:0:0"],
-          wait=r"serving NTP on 127.0.0.1")
+    d = tockd(sim_client_config([dead], port=port), args=["-d", "--clock", "sim:0:0"],
+              wait=r"serving NTP on 127.0.0.1")
     r = ntp_query("127.0.0.1", port)
     assert r["leap"] == 3 and r["stratum"] == 0 and r["refid"] == 0
+    # Every request to the closed port comes back as an ICMP error on the connected socket:
+    # it must be read once, not reported by poll() forever (a busy loop).
+    def cpu_seconds():
+        fields = open(f"/proc/{d.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    before = cpu_seconds()
+    time.sleep(4)
+    assert cpu_seconds() - before < 0.5, "tockd spins on a socket error"
 
 
 def test_falls_back_to_local_stratum_when_cut_off(tockd):
