@@ -67,6 +67,7 @@ struct ntske_tls_session {
     size_t wlen; /* TLS bytes waiting in wbuf */
     uint8_t wbuf[WBUF_LEN];
     char err[NTSKE_TLS_ERRLEN];
+    char cert_dates[96]; /* client: validity of a certificate refused for its dates */
     struct ntske_msgbuf in;
 };
 
@@ -216,6 +217,32 @@ static int fail(struct ntske_tls_session *s, const char *what)
 }
 
 /* ---- Contexts ---- */
+
+static void format_asn1_time(const ASN1_TIME *t, char *buf, size_t len)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1 || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(buf, len, "?");
+}
+
+/* Client: remembers the dates of a certificate refused for them, so that the daemon can
+ * say what the certificate's validity was (a wrong local clock is the usual cause). */
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+    int e = X509_STORE_CTX_get_error(store);
+    if (ok || (e != X509_V_ERR_CERT_HAS_EXPIRED && e != X509_V_ERR_CERT_NOT_YET_VALID))
+        return ok;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct ntske_tls_session *s = ssl ? SSL_get_app_data(ssl) : NULL;
+    X509 *cert = X509_STORE_CTX_get_current_cert(store);
+    if (s && cert && !s->cert_dates[0]) {
+        char from[40], to[40];
+        format_asn1_time(X509_get0_notBefore(cert), from, sizeof(from));
+        format_asn1_time(X509_get0_notAfter(cert), to, sizeof(to));
+        snprintf(s->cert_dates, sizeof(s->cert_dates), "valid from %s to %s", from, to);
+    }
+    return ok;
+}
 
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg)
@@ -371,7 +398,7 @@ struct ntske_tls_client *ntske_tls_client_new(bool system_cas, const char *const
         goto error;
     }
     configure_common(cli->ctx);
-    SSL_CTX_set_verify(cli->ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_verify(cli->ctx, SSL_VERIFY_PEER, verify_cb);
     SSL_CTX_set_max_cert_list(cli->ctx, CLIENT_MAX_CERT_LIST);
     if (SSL_CTX_set_alpn_protos(cli->ctx, alpn_wire, sizeof(alpn_wire) - 1) != 0) {
         describe_openssl(err, errlen, "cannot set ALPN", NULL);
@@ -420,6 +447,7 @@ static struct ntske_tls_session *new_session(SSL_CTX *ctx, int fd, bool server, 
         ntske_tls_free(s);
         return NULL;
     }
+    SSL_set_app_data(s->ssl, s);
     return s;
 }
 
@@ -769,6 +797,11 @@ int ntske_tls_client_result(struct ntske_tls_session *s, struct ntske_response *
 const char *ntske_tls_server_name(const struct ntske_tls_session *s)
 {
     return s->server ? SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+}
+
+const char *ntske_tls_cert_dates(const struct ntske_tls_session *s)
+{
+    return s->cert_dates;
 }
 
 const char *ntske_tls_error(const struct ntske_tls_session *s)
