@@ -643,7 +643,7 @@ void tockd_nts_log_counters(struct tockd *d)
         "NTS-KE: %llu accepted, %llu denied, %llu rate-limited; %llu cookies sent, "
         "%llu refused, %llu TLS failed, %llu bad message, %llu timed out, %llu too many, "
         "%llu internal; NTS-NTP: %llu authenticated, %llu NAK cookie, %llu NAK auth, "
-        "%llu malformed, %llu NAK rate-limited; helpers restarted %llu",
+        "%llu malformed, %llu NAK rate-limited; %llu helpers restarted",
         (unsigned long long)c->ke_accepted, (unsigned long long)c->ke_denied,
         (unsigned long long)c->ke_ratelimited, (unsigned long long)c->ke[NTS_KE_OK],
         (unsigned long long)c->ke[NTS_KE_REFUSED], (unsigned long long)c->ke[NTS_KE_TLS_FAILED],

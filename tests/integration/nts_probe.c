@@ -5,6 +5,11 @@
  *       NTS-KE with tock's TLS client, then NTS-protected NTP requests to the negotiated
  *       server, then a request with a damaged cookie (expects an NTS NAK). With NTSKEYS
  *       (the server's key file), also opens the server's cookies with tock's key ring.
+ *   nts_probe attack ADDR KE_PORT NAME CAFILE WAIT
+ *       NTS-KE, then a request with a tampered authenticator (expects an NTS NAK), a valid
+ *       request (expects a reply), and after WAIT seconds the very same request replayed
+ *       (expects an NTS NAK when the server rotated the cookie's key out of its ring in
+ *       the meantime; prints what came back either way).
  *   nts_probe keyfile PATH nks0|nks1
  *       Writes a fresh key ring as a key file (to share with a chronyd NTS-KE server).
  *   nts_probe server KE_PORT NTP_PORT CERT KEY SECONDS
@@ -433,6 +438,83 @@ static int keyfile(int argc, char **argv)
     return 0;
 }
 
+/* Sends a ready request and checks the reply to it. Returns the enum nts_ef_client_result
+ * or -2 when nothing came back. */
+static int send_request(int fd, const struct sockaddr_storage *ss, socklen_t slen,
+                        const uint8_t *pkt, size_t len, const struct nts_keys *keys,
+                        const uint8_t uid[NTS_UID_LEN], size_t *reply_len, int *stratum)
+{
+    uint8_t reply[2048];
+    static struct nts_cookie_set got;
+    if (sendto(fd, pkt, len, 0, (const struct sockaddr *)ss, slen) != (ssize_t)len)
+        return -3;
+    double end = mono() + 2;
+    while (mono() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        ssize_t n = recv(fd, reply, sizeof(reply), 0);
+        struct ntp_packet_view v;
+        if (n <= 0 || ntp_packet_parse(reply, (size_t)n, &v) != NTP_OK ||
+            memcmp(reply + 24, pkt + 40, 8) != 0)
+            continue;
+        *reply_len = (size_t)n;
+        *stratum = v.h.stratum;
+        return nts_ef_client_check(reply, &v, keys, uid, &got);
+    }
+    return -2;
+}
+
+static int attack(int argc, char **argv)
+{
+    if (argc < 7)
+        return 2;
+    const char *addr = argv[2], *name = argv[4], *ca = argv[5];
+    int ke_port = atoi(argv[3]), failures = 0;
+    double wait = atof(argv[6]);
+    static struct ntske_response resp;
+    struct nts_keys keys;
+    if (ke_exchange(addr, ke_port, name, ca, &resp, &keys) != 0)
+        return 1;
+    const char *ntp_addr = resp.server[0] ? resp.server : addr;
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    if (fill_addr(ntp_addr, resp.port ? resp.port : 123, &ss, &slen) != 0)
+        return 1;
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    uint8_t pkt[NTP_MAX_PACKET_LEN], uid[NTS_UID_LEN];
+    size_t reply_len = 0;
+    int stratum = -1;
+    for (int step = 0; step < 2; step++) {
+        struct ntp_header h = {.version = 4, .mode = NTP_MODE_CLIENT, .poll = 6};
+        os_random(NULL, (uint8_t *)&h.transmit_ts, sizeof(h.transmit_ts));
+        ntp_header_encode(&h, pkt);
+        size_t len = NTP_HEADER_LEN;
+        if (nts_ef_client_build(pkt, sizeof(pkt), &len, &keys, resp.cookies.data[step],
+                                resp.cookies.len[step], 0, os_random, NULL, uid) != 0)
+            return 1;
+        if (step == 0) {
+            pkt[len - 1] ^= 0x01; /* the authenticator's tag */
+            int r = send_request(fd, &ss, slen, pkt, len, &keys, uid, &reply_len, &stratum);
+            printf("TAMPER result=%s reply_len=%zu stratum=%d\n", ef_result(r), reply_len, stratum);
+            failures += r != NTS_EF_CLIENT_NAK;
+            continue;
+        }
+        int r = send_request(fd, &ss, slen, pkt, len, &keys, uid, &reply_len, &stratum);
+        printf("VALID result=%s reply_len=%zu req_len=%zu\n", ef_result(r), reply_len, len);
+        failures += r != NTS_EF_CLIENT_OK;
+        if (wait > 0) {
+            double end = mono() + wait;
+            while (mono() < end)
+                poll(NULL, 0, 50);
+            r = send_request(fd, &ss, slen, pkt, len, &keys, uid, &reply_len, &stratum);
+            printf("REPLAY result=%s reply_len=%zu stratum=%d\n", ef_result(r), reply_len, stratum);
+        }
+    }
+    close(fd);
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -442,6 +524,8 @@ int main(int argc, char **argv)
         return server(argc, argv);
     if (argc > 1 && strcmp(argv[1], "keyfile") == 0)
         return keyfile(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "attack") == 0)
+        return attack(argc, argv);
     fprintf(stderr, "usage: nts_probe client|server|keyfile ...\n");
     return 2;
 }
