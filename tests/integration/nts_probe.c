@@ -10,6 +10,11 @@
  *       request (expects a reply), and after WAIT seconds the very same request replayed
  *       (expects an NTS NAK when the server rotated the cookie's key out of its ring in
  *       the meantime; prints what came back either way).
+ *   nts_probe request ADDR KE_PORT NAME CAFILE OUTFILE
+ *       NTS-KE, then writes one NTS-protected request (cookie, no placeholder) to OUTFILE,
+ *       for a load generator that replays it (bench/nts.sh).
+ *   nts_probe keload ADDR KE_PORT NAME CAFILE COUNT PARALLEL
+ *       COUNT NTS-KE exchanges, PARALLEL at a time; prints the rate (bench/nts.sh).
  *   nts_probe keyfile PATH nks0|nks1
  *       Writes a fresh key ring as a key file (to share with a chronyd NTS-KE server).
  *   nts_probe server KE_PORT NTP_PORT CERT KEY SECONDS
@@ -515,6 +520,110 @@ static int attack(int argc, char **argv)
     return failures ? 1 : 0;
 }
 
+static int request_file(int argc, char **argv)
+{
+    if (argc < 7)
+        return 2;
+    static struct ntske_response resp;
+    struct nts_keys keys;
+    uint8_t pkt[NTP_MAX_PACKET_LEN], uid[NTS_UID_LEN];
+    if (ke_exchange(argv[2], atoi(argv[3]), argv[4], argv[5], &resp, &keys) != 0)
+        return 1;
+    struct ntp_header h = {.version = 4, .mode = NTP_MODE_CLIENT, .poll = 6};
+    os_random(NULL, (uint8_t *)&h.transmit_ts, sizeof(h.transmit_ts));
+    ntp_header_encode(&h, pkt);
+    size_t len = NTP_HEADER_LEN;
+    if (nts_ef_client_build(pkt, sizeof(pkt), &len, &keys, resp.cookies.data[0],
+                            resp.cookies.len[0], 0, os_random, NULL, uid) != 0)
+        return 1;
+    FILE *f = fopen(argv[6], "wb");
+    if (!f || fwrite(pkt, 1, len, f) != len || fclose(f) != 0)
+        return 1;
+    printf("REQUEST len=%zu port=%d\n", len, resp.port);
+    return 0;
+}
+
+/* Many NTS-KE exchanges, `parallel` sessions at a time, each on its own connection. */
+static int keload(int argc, char **argv)
+{
+    if (argc < 8)
+        return 2;
+    int count = atoi(argv[6]), parallel = atoi(argv[7]), started = 0, done = 0, failed = 0;
+    if (count < 1 || count > 1000000 || parallel < 1 || parallel > 64)
+        return 2;
+    char err[NTSKE_TLS_ERRLEN];
+    const char *trusted[] = {argv[5]};
+    struct ntske_tls_client *cli = ntske_tls_client_new(false, trusted, 1, err, sizeof(err));
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    if (!cli || fill_addr(argv[2], atoi(argv[3]), &ss, &slen) != 0)
+        return 1;
+    struct {
+        struct ntske_tls_session *s;
+        int fd, st;
+    } sess[64] = {0};
+    static struct ntske_response resp;
+    double t0 = mono(), deadline = t0 + 600;
+    while (done < count && mono() < deadline) {
+        struct pollfd p[64];
+        int map[64], n = 0;
+        for (int i = 0; i < parallel; i++) {
+            if (!sess[i].s && started < count) {
+                int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+                fcntl(fd, F_SETFL, O_NONBLOCK);
+                if (connect(fd, (struct sockaddr *)&ss, slen) != 0 && errno != EINPROGRESS) {
+                    close(fd);
+                    failed++;
+                    done++;
+                    started++;
+                    continue;
+                }
+                struct ntske_tls_client_opts o = {.server_name = argv[4], .connecting = true};
+                sess[i].s = ntske_tls_connect(cli, fd, &o, mono());
+                sess[i].fd = fd;
+                sess[i].st = NTSKE_TLS_WANT_WRITE;
+                started++;
+            }
+            if (sess[i].s) {
+                p[n] =
+                    (struct pollfd){.fd = sess[i].fd,
+                                    .events = sess[i].st == NTSKE_TLS_WANT_READ ? POLLIN : POLLOUT};
+                map[n++] = i;
+            }
+        }
+        if (n == 0)
+            break;
+        poll(p, (nfds_t)n, 100);
+        for (int k = 0; k < n; k++) {
+            int i = map[k];
+            if (!p[k].revents && mono() < ntske_tls_deadline(sess[i].s))
+                continue;
+            struct nts_keys keys;
+            int st = ntske_tls_step(sess[i].s, mono());
+            int ok = 0;
+            if (st == NTSKE_TLS_MESSAGE) {
+                ok = ntske_tls_client_result(sess[i].s, &resp, &keys) == NTSKE_RESP_OK;
+                st = ntske_tls_step(sess[i].s, mono());
+                if (!ok)
+                    st = NTSKE_TLS_FAILED;
+            }
+            sess[i].st = st;
+            if (st == NTSKE_TLS_DONE || st == NTSKE_TLS_FAILED) {
+                failed += st == NTSKE_TLS_FAILED;
+                done++;
+                ntske_tls_free(sess[i].s);
+                close(sess[i].fd);
+                sess[i].s = NULL;
+            }
+        }
+    }
+    double dt = mono() - t0;
+    printf("KELOAD done=%d failed=%d seconds=%.3f rate=%.0f\n", done, failed, dt,
+           dt > 0 ? (done - failed) / dt : 0);
+    ntske_tls_client_free(cli);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -526,6 +635,10 @@ int main(int argc, char **argv)
         return keyfile(argc, argv);
     if (argc > 1 && strcmp(argv[1], "attack") == 0)
         return attack(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "request") == 0)
+        return request_file(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "keload") == 0)
+        return keload(argc, argv);
     fprintf(stderr, "usage: nts_probe client|server|keyfile ...\n");
     return 2;
 }
