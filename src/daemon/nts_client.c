@@ -9,9 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "crypto/nts_cookie_file.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
@@ -141,43 +143,7 @@ void tockd_nts_client_free(struct tockd *d)
     d->nts_client = NULL;
 }
 
-/* ---- dump files ---- */
-
-static void hex_encode(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes exactly one token of hex; returns its length in bytes or -1. */
-static int hex_decode(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n % 2 || n / 2 > cap)
-        return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return (int)(n / 2);
-}
+/* ---- dump files (format: crypto/nts_cookie_file.h) ---- */
 
 static bool dump_path(const struct nts_source *ns, char *buf, size_t len)
 {
@@ -191,34 +157,30 @@ static bool dump_path(const struct nts_source *ns, char *buf, size_t len)
 
 static void save_cookies(struct nts_source *ns)
 {
-    char path[4096], tmp[4200], addr[TOCK_IP_STRLEN], ntp_addr[TOCK_IP_STRLEN];
-    char c2s[2 * NTS_KEY_MAX_LEN + 1], s2c[2 * NTS_KEY_MAX_LEN + 1],
-        hex[2 * NTS_COOKIE_MAX_LEN + 1];
+    static struct nts_cookie_file f; /* 2.2 kB: off the stack */
+    char path[4096], tmp[4200], text[NTS_COOKIE_FILE_MAX];
     if (!ns->have_keys || ns->resolving || ns->jar.n == 0 || !dump_path(ns, path, sizeof(path)))
         return;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        log_warn("cannot save NTS cookies to %s: %s", tmp, strerror(errno));
+    memset(&f, 0, sizeof(f));
+    snprintf(f.name, sizeof(f.name), "%s", ns->cs->host);
+    f.ke = ns->ke;
+    f.ntp = ns->ntp;
+    f.ke_time = (int64_t)ns->ke_unix;
+    f.keys = ns->keys;
+    f.cookies = ns->jar;
+    int len = nts_cookie_file_format(&f, text, sizeof(text));
+    explicit_bzero(&f, sizeof(f));
+    if (len < 0) {
+        log_warn("NTS cookies of %s not saved: cannot be written in the file format", ns->cs->host);
         return;
     }
-    hex_encode(ns->keys.c2s, ns->keys.key_len, c2s);
-    hex_encode(ns->keys.s2c, ns->keys.key_len, s2c);
-    fprintf(f, "%s\n%s %s %u\n%s %u\n%.0f %u %s %s\n", DUMP_MAGIC, ns->cs->host,
-            tock_ip_format(&ns->ke.ip, addr, sizeof(addr)), ns->ke.port,
-            tock_ip_format(&ns->ntp.ip, ntp_addr, sizeof(ntp_addr)), ns->ntp.port, ns->ke_unix,
-            ns->keys.aead, c2s, s2c);
-    for (int i = 0; i < ns->jar.n; i++) {
-        hex_encode(ns->jar.data[i], ns->jar.len[i], hex);
-        fprintf(f, "%s\n", hex);
-    }
-    explicit_bzero(c2s, sizeof(c2s));
-    explicit_bzero(s2c, sizeof(s2c));
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    bool ok =
+        fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, text, (size_t)len) == len && fsync(fd) == 0;
+    explicit_bzero(text, sizeof(text));
+    if (fd >= 0)
+        ok &= close(fd) == 0;
     if (!ok || rename(tmp, path) != 0) {
         log_warn("cannot save NTS cookies to %s: %s", path, strerror(errno));
         unlink(tmp);
@@ -227,96 +189,48 @@ static void save_cookies(struct nts_source *ns)
     log_debug("saved %d NTS cookies for %s to %s", ns->jar.n, ns->cs->host, path);
 }
 
-/* Parses a dump file; fills ns only if all of it is valid and it is for this source. */
-static bool parse_dump(struct nts_source *ns, char *text, const char **why)
-{
-    char *save = NULL;
-    char *lines[4 + NTS_MAX_COOKIES];
-    int n = 0;
-    for (char *l = strtok_r(text, "\n", &save); l && n < (int)(sizeof(lines) / sizeof(*lines));
-         l = strtok_r(NULL, "\n", &save))
-        lines[n++] = l;
-    if (n < 5 || strcmp(lines[0], DUMP_MAGIC) != 0) {
-        *why = "not a tock NTS cookie file";
-        return false;
-    }
-    char name[257], ke_addr[64], ntp_addr[64], c2s[80], s2c[80], tail;
-    unsigned ke_port, ntp_port, aead;
-    double ke_unix;
-    struct tock_ip ke_ip;
-    struct tock_endpoint ntp = {0};
-    if (sscanf(lines[1], "%256s %63s %u %c", name, ke_addr, &ke_port, &tail) != 3 ||
-        sscanf(lines[2], "%63s %u %c", ntp_addr, &ntp_port, &tail) != 2 ||
-        sscanf(lines[3], "%lf %u %79s %79s %c", &ke_unix, &aead, c2s, s2c, &tail) != 4 ||
-        tock_ip_parse(ke_addr, &ke_ip) != 0 || tock_ip_parse(ntp_addr, &ntp.ip) != 0 ||
-        ke_port > 65535 || ntp_port == 0 || ntp_port > 65535) {
-        *why = "malformed";
-        return false;
-    }
-    if (strcmp(name, ns->cs->host) != 0 || !tock_ip_equal(&ke_ip, &ns->ke.ip) ||
-        ke_port != ns->ke.port) {
-        *why = "for another server";
-        return false;
-    }
-    double age = unix_now(ns->d) - ke_unix;
-    int refresh = ns->d->conf->ntsrefresh;
-    if (age < 0 || (refresh > 0 && age > refresh)) {
-        *why = "too old (or from the future)";
-        return false;
-    }
-    struct nts_keys keys = {.aead = (uint16_t)aead, .key_len = SIV_KEY_LEN};
-    if (aead != NTS_AEAD_AES_SIV_CMAC_256 || hex_decode(c2s, keys.c2s, sizeof(keys.c2s)) != 32 ||
-        hex_decode(s2c, keys.s2c, sizeof(keys.s2c)) != 32) {
-        explicit_bzero(&keys, sizeof(keys));
-        *why = "bad keys";
-        return false;
-    }
-    struct nts_cookie_set jar = {0};
-    for (int i = 4; i < n && jar.n < NTS_MAX_COOKIES; i++) {
-        int len = hex_decode(lines[i], jar.data[jar.n], NTS_COOKIE_MAX_LEN);
-        if (len < NTP_MIN_EF_LEN - 4 || len % 4) {
-            explicit_bzero(&keys, sizeof(keys));
-            *why = "bad cookie";
-            return false;
-        }
-        jar.len[jar.n++] = (uint16_t)len;
-    }
-    ntp.port = (uint16_t)ntp_port;
-    ns->keys = keys;
-    ns->jar = jar;
-    ns->cookie_len = jar.len[0];
-    ns->ntp = ntp;
-    ns->ke_unix = ke_unix;
-    ns->ke_mono = loop_monotonic() - age;
-    ns->have_keys = true;
-    explicit_bzero(&keys, sizeof(keys));
-    return true;
-}
-
 static void load_cookies(struct nts_source *ns)
 {
-    char path[4096], text[DUMP_MAX];
+    static struct nts_cookie_file f;
+    char path[4096], text[NTS_COOKIE_FILE_MAX + 1];
     const char *why = NULL;
     if (!dump_path(ns, path, sizeof(path)))
         return;
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return;
-    ssize_t n = read(fd, text, sizeof(text) - 1);
+    ssize_t n = read(fd, text, sizeof(text));
     close(fd);
     /* Each cookie is used once: the file goes, whatever it held. */
     unlink(path);
-    if (n <= 0 || n == (ssize_t)sizeof(text) - 1) {
-        log_warn("NTS cookies in %s ignored: cannot read", path);
+    if (n < 0 || nts_cookie_file_parse(text, (size_t)n, &f, &why) != 0) {
+        log_warn("NTS cookies in %s ignored: %s", path, n < 0 ? strerror(errno) : why);
+        explicit_bzero(text, sizeof(text));
         return;
     }
-    text[n] = '\0';
-    if (!parse_dump(ns, text, &why))
-        log_warn("NTS cookies in %s ignored: %s", path, why);
-    else
-        log_info("source %s: %d NTS cookies loaded from %s (no NTS-KE needed)", ns->cs->host,
-                 ns->jar.n, path);
     explicit_bzero(text, sizeof(text));
+    double age = unix_now(ns->d) - (double)f.ke_time;
+    int refresh = ns->d->conf->ntsrefresh;
+    if (strcmp(f.name, ns->cs->host) != 0 || !tock_ip_equal(&f.ke.ip, &ns->ke.ip) ||
+        f.ke.port != ns->ke.port)
+        why = "saved for another server";
+    else if (age < -1 || (refresh > 0 && age > refresh))
+        why = "too old (or from the future)";
+    if (why) {
+        log_warn("NTS cookies in %s ignored: %s", path, why);
+        explicit_bzero(&f, sizeof(f));
+        return;
+    }
+    ns->keys = f.keys;
+    ns->jar = f.cookies;
+    ns->cookie_len = f.cookies.len[0];
+    ns->ntp = f.ntp;
+    ns->ke_unix = (double)f.ke_time;
+    ns->ke_mono = loop_monotonic() - (age > 0 ? age : 0);
+    ns->have_keys = true;
+    explicit_bzero(&f, sizeof(f));
+    log_info("source %s: %d NTS cookies loaded from %s (no NTS-KE needed)", ns->cs->host, ns->jar.n,
+             path);
 }
 
 /* ---- NTS-KE ---- */

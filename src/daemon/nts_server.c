@@ -236,6 +236,8 @@ static void on_helper_ctl(void *ctx, int fd, short revents)
     else
         log_err("NTS-KE helper nks#%d (pid %d) is gone", h->index, (int)h->pid);
     h->pid = 0;
+    if (loop_should_exit())
+        return; /* shutting down (a SIGTERM to the whole group reaches helpers first) */
     double now = loop_monotonic();
     if (now - h->restarts_since > HELPER_RESTART_WINDOW) {
         h->restarts_since = now;
