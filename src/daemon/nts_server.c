@@ -509,6 +509,10 @@ int tockd_nts_server_start(struct tockd *d)
     const struct tock_config *conf = d->conf;
     if (conf->n_nts_certkeys == 0)
         return 0;
+    if (conf->port == 0) {
+        log_info("NTS server off (port 0: no NTP server to give cookies for)");
+        return 0;
+    }
     struct nts_server *ns = calloc(1, sizeof(*ns));
     if (!ns) {
         log_err("out of memory");

@@ -434,6 +434,26 @@ def test_client_certificate_failures(tockd, tmp_path, certs):
     d2.wait_log(r"NTS-KE with 127\.0\.0\.1: 8 cookies")
 
 
+def test_tockd_pool_nts_from_tockd(tockd, tmp_path, certs):
+    """`pool NAME nts`: each member makes its own NTS-KE with the pool's name (SNI, the
+    certificate's DNS name), tockd to tockd."""
+    srv = NtsServer(tockd, tmp_path, certs, helpers=1)
+    d = tockd(f"pool localhost port {srv.ntp_port} nts ntsport {srv.ke_port} iburst minpoll -2 "
+              f"maxpoll -2 maxsources 1\nntstrustedcerts {certs}/ca.pem\ncmdport 0\n")
+    d.wait_log(r"NTS-KE with localhost: 8 cookies of 100 bytes, AEAD 15")
+
+    def synced():
+        out = tockctl(d.socket, "-N", "sources").stdout
+        return re.search(r"^\^\* localhost", out, re.M) and out
+
+    wait_until(synced, what="the pool member to be selected")
+    rows = [line.split() for line in tockctl(d.socket, "-N", "authdata").stdout.splitlines()
+            if line.startswith("localhost")]
+    assert rows and all(r[1] == "NTS" for r in rows), rows
+    assert any(int(r[8]) >= 1 for r in rows), rows
+    assert srv.counters()["cookies sent"] == len(rows)
+
+
 # ---- operations ----
 
 def test_helper_crash_is_replaced(tockd, tmp_path, certs, probe):
