@@ -19,20 +19,29 @@ struct helper_state {
     struct loop *loop;
     struct nts_ke_pool *pool;
     bool conn_paused;
+    uint32_t counts[NTS_KE_N_OUTCOMES]; /* not reported yet */
+    uint32_t report_timer;
 };
 
-static void send_ctl(struct helper_state *hs, uint32_t type, uint32_t outcome,
-                     const struct tock_endpoint *peer)
+static void send_ctl(struct helper_state *hs, uint32_t type, uint32_t status)
 {
     struct nts_helper_ctl_msg m;
     memset(&m, 0, sizeof(m));
     m.magic = NTS_HELPER_MAGIC;
     m.type = type;
-    m.outcome = outcome;
-    if (peer)
-        m.peer = *peer;
-    /* Best effort: a full queue loses a count, never blocks the helper. */
+    m.status = status;
+    if (type == NTS_HELPER_REPORT)
+        memcpy(m.counts, hs->counts, sizeof(m.counts));
+    /* Best effort: a full queue loses counts, never blocks the helper. */
     send(hs->a->ctl_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void flush_report(void *ctx)
+{
+    struct helper_state *hs = ctx;
+    hs->report_timer = 0;
+    send_ctl(hs, NTS_HELPER_REPORT, 0);
+    memset(hs->counts, 0, sizeof(hs->counts));
 }
 
 static void update_conn_events(struct helper_state *hs)
@@ -48,7 +57,10 @@ static void update_conn_events(struct helper_state *hs)
 static void on_outcome(void *ctx, enum nts_ke_outcome outcome, const struct tock_endpoint *peer)
 {
     struct helper_state *hs = ctx;
-    send_ctl(hs, NTS_HELPER_REPORT, (uint32_t)outcome, peer);
+    (void)peer;
+    hs->counts[outcome]++;
+    if (!hs->report_timer)
+        hs->report_timer = loop_add_timer(hs->loop, NTS_HELPER_REPORT_INTERVAL, flush_report, hs);
     /* Called from inside the pool; the pool has already released the slot. */
     if (hs->conn_paused && !nts_ke_pool_full(hs->pool)) {
         loop_set_events(hs->loop, hs->a->conn_fd, POLLIN);
@@ -130,7 +142,7 @@ static void on_ctl(void *ctx, int fd, short revents)
         return;
     }
     if (n == (ssize_t)sizeof(m) && m.magic == NTS_HELPER_MAGIC && m.type == NTS_HELPER_RELOAD)
-        send_ctl(hs, NTS_HELPER_RELOAD, nts_ke_pool_reload(hs->pool) == 0 ? 0 : 1, NULL);
+        send_ctl(hs, NTS_HELPER_RELOAD, nts_ke_pool_reload(hs->pool) == 0 ? 0 : 1);
 }
 
 void nts_helper_main(const struct nts_helper_args *a)
@@ -154,6 +166,7 @@ void nts_helper_main(const struct nts_helper_args *a)
     log_debug("NTS-KE helper ready (pid %d)", (int)getpid());
     loop_run(hs.loop, NULL, NULL);
     nts_ke_pool_free(hs.pool);
+    flush_report(&hs);
     loop_free(hs.loop);
     _exit(0);
 }

@@ -213,11 +213,12 @@ static void on_helper_ctl(void *ctx, int fd, short revents)
             break; /* the helper is gone */
         if (n != (ssize_t)sizeof(m) || m.magic != NTS_HELPER_MAGIC)
             continue;
-        if (m.type == NTS_HELPER_REPORT && m.outcome < NTS_KE_N_OUTCOMES)
-            ns->counters.ke[m.outcome]++;
+        if (m.type == NTS_HELPER_REPORT)
+            for (int i = 0; i < NTS_KE_N_OUTCOMES; i++)
+                ns->counters.ke[i] += m.counts[i];
         else if (m.type == NTS_HELPER_RELOAD)
-            log_msg(m.outcome ? LOG_ERR : LOG_INFO, "nks#%d: certificates %s", h->index,
-                    m.outcome ? "NOT reloaded (the old ones stay in use)" : "reloaded");
+            log_msg(m.status ? LOG_ERR : LOG_INFO, "nks#%d: certificates %s", h->index,
+                    m.status ? "NOT reloaded (the old ones stay in use)" : "reloaded");
         if (k == 63)
             return;
     }

@@ -104,9 +104,13 @@ struct nts_helper_conn_msg {         /* main -> helpers, with the connection's f
 enum nts_helper_ctl { NTS_HELPER_REPORT = 1, NTS_HELPER_RELOAD = 2 };
 struct nts_helper_ctl_msg { /* both ways on the private channel */
     uint32_t magic;
-    uint32_t type;    /* enum nts_helper_ctl */
-    uint32_t outcome; /* REPORT: enum nts_ke_outcome; RELOAD reply: 0 ok, 1 failed */
-    struct tock_endpoint peer;
+    uint32_t type;   /* enum nts_helper_ctl */
+    uint32_t status; /* RELOAD reply: 0 ok, 1 failed */
+    /* REPORT: connections that ended, by enum nts_ke_outcome, since the last report (a
+     * helper reports at most every NTS_HELPER_REPORT_INTERVAL, so that the main process is
+     * not woken once per connection). */
+    uint32_t counts[NTS_KE_N_OUTCOMES];
 };
+#define NTS_HELPER_REPORT_INTERVAL 0.25 /* seconds */
 
 #endif

@@ -309,6 +309,9 @@ struct ntske_tls_server *ntske_tls_server_new(const char *const *certs, const ch
         }
         configure_common(ctx);
         SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+        /* Send the chain exactly as the file has it (as chrony does), instead of OpenSSL
+         * building it from a certificate store on every handshake. */
+        SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
         if (SSL_CTX_use_certificate_chain_file(ctx, certs[i]) != 1) {
             describe_openssl(err, errlen, "cannot load certificate", certs[i]);
             goto error;
