@@ -11,7 +11,8 @@
 # Server on CPU 0, load on CPU 1. Bounded: every run has a fixed count or duration.
 #
 # Environment: BENCH_SECONDS (5), BENCH_SOCKETS (64), BENCH_WINDOW (4),
-# BENCH_HANDSHAKES (1000), BENCH_KE_PARALLEL (4).
+# BENCH_HANDSHAKES (1000), BENCH_KE_PARALLEL (4), BENCH_ROUNDS (3: servers measured
+# alternately, the median of each figure is reported).
 set -u
 build=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
@@ -20,6 +21,7 @@ sockets=${BENCH_SOCKETS:-64}
 window=${BENCH_WINDOW:-4}
 handshakes=${BENCH_HANDSHAKES:-1000}
 parallel=${BENCH_KE_PARALLEL:-4}
+rounds=${BENCH_ROUNDS:-3}
 
 command -v openssl >/dev/null 2>&1 || { echo "NTS bench: openssl not installed; skipped"; exit 0; }
 mkdir -p "$build/bench"
@@ -33,7 +35,8 @@ cleanup() {
     [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null
     rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 sh tests/certs/make-test-certs.sh "$work/certs" >/dev/null 2>&1 || { echo "cannot make certs"; exit 1; }
 probe="$build/bench/nts_probe"
 clk_tck=$(getconf CLK_TCK)
@@ -77,11 +80,11 @@ start() {
         $(pin 0) chronyd -x -u root -d -f "$conf" 2>"$work/chronyd.log" &
     fi
     server_pid=$!
-    i=0
+    tries=0
     while ! "$probe" keload 127.0.0.1 "$ke_port" localhost "$work/certs/ca.pem" 1 1 \
         >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -gt 50 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+        tries=$((tries + 1))
+        if [ $tries -gt 50 ] || ! kill -0 "$server_pid" 2>/dev/null; then
             echo "$1 does not serve NTS-KE on port $ke_port" >&2
             cat "$work/$1.log" >&2
             exit 1
@@ -108,12 +111,13 @@ cpu_ticks() {
 
 rate_of() { sed -n 's/.*rate=\([0-9]*\).*/\1/p'; }
 
-echo
-echo "make bench (NTS): ${seconds}s NTP runs, $sockets sockets x window $window;" \
-    "$handshakes NTS-KE handshakes, $parallel at a time"
-servers="tockd"
-command -v chronyd >/dev/null 2>&1 && servers="tockd chronyd"
-for s in $servers; do
+median() {
+    sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+# measure NAME: one round; appends "plain nts cpu ke1 ke2" to $work/NAME.results
+measure() {
+    s=$1
     start "$s" 1
     plain=$($(pin 1) "$build/bench/ntpload" -a 127.0.0.1 -p "$port" -s "$sockets" -w "$window" \
         -d "$seconds" | rate_of)
@@ -134,14 +138,32 @@ for s in $servers; do
         'BEGIN { printf "%.3f", t * 1000 / c / h }')
     echo "  $s: plain=$plain/s nts=$nts/s ke_cpu=${cpu_ms}ms ke_rate_1helper=$ke1/s" \
         "ke_rate_2helpers=$ke2/s"
-    eval "${s}_plain=$plain ${s}_nts=$nts ${s}_cpu=$cpu_ms ${s}_ke1=$ke1 ${s}_ke2=$ke2"
+    echo "$plain $nts $cpu_ms $ke1 $ke2" >>"$work/$s.results"
+}
+
+echo
+echo "make bench (NTS): $rounds rounds; ${seconds}s NTP runs, $sockets sockets x window" \
+    "$window; $handshakes NTS-KE handshakes, $parallel at a time"
+servers="tockd"
+command -v chronyd >/dev/null 2>&1 && servers="tockd chronyd"
+i=0
+while [ $i -lt "$rounds" ]; do
+    for s in $servers; do
+        measure "$s"
+    done
+    i=$((i + 1))
 done
 
 echo
 printf '%-9s %12s %12s %9s %14s %12s %12s\n' server "plain/s" "NTS/s" "NTS/plain" \
     "KE CPU ms/hs" "KE/s 1 hlp" "KE/s 2 hlp"
 for s in $servers; do
-    eval "p=\$${s}_plain n=\$${s}_nts c=\$${s}_cpu k1=\$${s}_ke1 k2=\$${s}_ke2"
+    p=$(cut -d' ' -f1 "$work/$s.results" | median)
+    n=$(cut -d' ' -f2 "$work/$s.results" | median)
+    c=$(cut -d' ' -f3 "$work/$s.results" | median)
+    k1=$(cut -d' ' -f4 "$work/$s.results" | median)
+    k2=$(cut -d' ' -f5 "$work/$s.results" | median)
+    eval "${s}_nts=$n ${s}_cpu=$c"
     awk -v s="$s" -v p="$p" -v n="$n" -v c="$c" -v k1="$k1" -v k2="$k2" \
         'BEGIN { printf "%-9s %12d %12d %9.2f %14.3f %12d %12d\n", s, p, n, n / p, c, k1, k2 }'
 done
