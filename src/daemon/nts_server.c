@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,44 @@ int tockd_nts_random(void *arg, uint8_t *buf, size_t len)
     (void)arg;
     rand_bytes(buf, len);
     return 0;
+}
+
+/* The helpers (and reloads) read the certificate and key files after the privilege drop:
+ * warn now, with the fix, when `user` could not read one of them. */
+static void check_cert_access(const struct tock_config *conf)
+{
+    const char *user = conf->user;
+    struct passwd *pw = user ? getpwnam(user) : NULL;
+    if (!pw || pw->pw_uid == 0)
+        return;
+    for (int i = 0; i < conf->n_nts_certkeys; i++) {
+        const char *files[2] = {conf->nts_certkeys[i].cert, conf->nts_certkeys[i].key};
+        for (int k = 0; k < 2; k++) {
+            struct stat st;
+            if (!files[k] || stat(files[k], &st) != 0)
+                continue;
+            bool readable = (st.st_uid == pw->pw_uid && (st.st_mode & S_IRUSR)) ||
+                            (st.st_gid == pw->pw_gid && (st.st_mode & S_IRGRP)) ||
+                            (st.st_mode & S_IROTH);
+            if (!readable)
+                log_warn("%s is not readable by user %s, who reloads it after the privilege "
+                         "drop (fix: chgrp %u %s && chmod g+r %s)",
+                         files[k], user, (unsigned)pw->pw_gid, files[k], files[k]);
+        }
+    }
+}
+
+/* Warns once when ntsaeads names nothing this build implements. */
+static void check_aeads(const struct tock_config *conf)
+{
+    uint16_t a[4];
+    int n;
+    bool listed = false;
+    tockd_nts_aeads(conf, a, &n);
+    for (int i = 0; i < conf->n_ntsaeads; i++)
+        listed |= conf->ntsaeads[i] == NTS_AEAD_AES_SIV_CMAC_256;
+    if (conf->n_ntsaeads > 0 && !listed)
+        log_warn("ntsaeads: this build implements only AEAD 15 (AES-SIV-CMAC-256); using it");
 }
 
 void tockd_nts_aeads(const struct tock_config *conf, uint16_t out[4], int *n)
@@ -522,6 +561,8 @@ int tockd_nts_server_start(struct tockd *d)
     ns->d = d;
     ns->conn_fd = ns->helper_conn_fd = -1;
     d->nts = ns;
+    check_aeads(conf);
+    check_cert_access(conf);
     if (init_keys(ns) != 0)
         return -1;
 

@@ -506,8 +506,11 @@ def test_reload_certs(tockd, tmp_path, certs, probe, helpers):
 
 def test_sni_selects_certificate(tockd, tmp_path, certs, probe):
     srv = NtsServer(tockd, tmp_path, certs, helpers=0, cert=["wrong", "server"],
-                    extra="ntsntpserver 127.0.0.1")
+                    extra="ntsntpserver 127.0.0.1\nuser nobody")
     ca = certs / "ca.pem"
+    # The keys are 0600 root: `user` could not reload them after the privilege drop.
+    assert re.search(r"warning: \S+/server\.key is not readable by user nobody, .*\(fix: chgrp "
+                     r"\d+ \S+/server\.key && chmod g\+r", srv.log()), srv.log()
     for name in ("localhost", "wrong.example"):
         r = run_probe(probe, "client", "127.0.0.1", srv.ke_port, name, ca)
         assert r.returncode == 0, r.stdout
