@@ -9,6 +9,7 @@ static enum log_target log_target = LOG_TARGET_STDERR;
 static int log_min_level = LOG_INFO;
 static char log_prefix[32];
 static FILE *log_file;
+static char log_path[4096];
 
 void log_init(enum log_target target, int min_level)
 {
@@ -28,7 +29,14 @@ int log_open_file(const char *path)
         fclose(log_file);
     log_file = f;
     log_target = LOG_TARGET_FILE;
+    if (path != log_path)
+        snprintf(log_path, sizeof(log_path), "%s", path);
     return 0;
+}
+
+int log_reopen_file(void)
+{
+    return log_file && log_path[0] ? log_open_file(log_path) : 0;
 }
 
 int log_file_fd(void)

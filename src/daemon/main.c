@@ -320,6 +320,8 @@ static struct clock_driver *make_clock_driver(const struct options *o,
 void tockd_cyclelogs(struct tockd *d)
 {
     (void)d;
+    if (log_reopen_file() != 0)
+        log_err("cannot reopen the log file");
     log_info("log files reopened");
 }
 
