@@ -34,6 +34,16 @@ int log_open_file(const char *path)
     return 0;
 }
 
+void log_after_fork(void)
+{
+    /* The child closes descriptors it does not need; syslog's socket must not be one that
+     * a later descriptor (a client's TCP connection) could reuse under glibc's feet. */
+    if (log_target == LOG_TARGET_SYSLOG) {
+        closelog();
+        openlog("tockd", LOG_PID, LOG_DAEMON);
+    }
+}
+
 int log_reopen_file(void)
 {
     return log_file && log_path[0] ? log_open_file(log_path) : 0;

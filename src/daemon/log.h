@@ -12,6 +12,9 @@ void log_init(enum log_target target, int min_level);
 /* Logs to a file instead (-l FILE, as chronyd -l), appended, one line per message.
  * Returns 0, or -1 (the target is unchanged). */
 int log_open_file(const char *path);
+/* A forked helper process calls this before closing inherited descriptors: forgets the
+ * syslog connection (it is reopened on the next message). */
+void log_after_fork(void);
 /* Reopens the -l file (after log rotation moved it). Returns 0 or -1. */
 int log_reopen_file(void);
 /* The log file's descriptor (kept open in helper processes), or -1. */

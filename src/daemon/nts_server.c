@@ -329,6 +329,7 @@ static int spawn_helper(struct nts_server *ns, struct helper *h)
             .ctl_fd = sv[1],
         };
         rand_after_fork();
+        log_after_fork();
         close_inherited(a.conn_fd, a.ctl_fd);
         nts_helper_main(&a);
     }
