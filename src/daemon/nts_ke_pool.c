@@ -162,12 +162,12 @@ static void finish(struct ke_conn *c, enum nts_ke_outcome outcome, const char *w
 static enum nts_ke_outcome failure_outcome(const struct ke_conn *c)
 {
     const char *e = ntske_tls_error(c->s);
+    if (c->answered) /* the client went away (or stayed) after the response */
+        return c->request_ok ? NTS_KE_OK : NTS_KE_REFUSED;
     if (strncmp(e, "timed out", 9) == 0)
         return NTS_KE_TIMEOUT;
     if (strncmp(e, "invalid NTS-KE message", 22) == 0)
         return NTS_KE_BAD_MESSAGE;
-    if (c->answered) /* the client went away before reading everything */
-        return c->request_ok ? NTS_KE_OK : NTS_KE_REFUSED;
     return NTS_KE_TLS_FAILED;
 }
 
@@ -327,8 +327,8 @@ void nts_ke_pool_add(struct nts_ke_pool *p, int fd, const struct tock_endpoint *
     c->gen->refs++;
     p->active++;
     schedule_timer(p);
-    /* The client's hello is usually here already. */
-    advance(c);
+    /* The handshake starts when poll() reports the client's hello (never a recv() on a
+     * socket poll did not report: simulator rule 4). */
 }
 
 int nts_ke_pool_reload(struct nts_ke_pool *p)

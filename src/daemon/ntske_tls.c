@@ -60,6 +60,7 @@ struct ntske_tls_session {
     double deadline;
     int sock_errno; /* last socket error the BIO saw (for messages) */
     bool peer_eof;
+    bool close_sent; /* our close_notify is queued */
     int n_aeads;
     uint16_t aeads[MAX_CLIENT_AEADS];
     size_t out_len, out_sent;
@@ -633,13 +634,44 @@ static int step_recv(struct ntske_tls_session *s)
     }
 }
 
+/* Both ways, as chrony (gnutls_bye with GNUTLS_SHUT_RDWR): send close_notify, then wait
+ * (within the session's deadline) for the peer's close_notify or end of stream before the
+ * socket is closed. Closing with the peer's close_notify still in flight would answer it
+ * with a TCP reset (and confuse the clock-and-network simulator). Anything else the peer
+ * sends meanwhile is read and dropped. */
 static int step_shutdown(struct ntske_tls_session *s)
 {
-    ERR_clear_error();
-    int r = SSL_shutdown(s->ssl);
-    if ((r < 0 && SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE) || flush_wbuf(s) == 0)
+    if (!s->close_sent) {
+        ERR_clear_error();
+        int r = SSL_shutdown(s->ssl);
+        if (r < 0 && SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE)
+            return NTSKE_TLS_WANT_WRITE;
+        s->close_sent = true;
+        if (r == 1) /* the peer's close_notify had come already */
+            goto done;
+        if (r < 0)
+            goto done; /* the peer is gone */
+    }
+    int flushed = flush_wbuf(s);
+    if (flushed == 0)
         return NTSKE_TLS_WANT_WRITE;
-    /* close_notify sent, or the peer is gone: the exchange itself is complete. */
+    if (flushed < 0)
+        goto done;
+    for (;;) {
+        uint8_t scratch[512];
+        size_t got;
+        ERR_clear_error();
+        if (SSL_read_ex(s->ssl, scratch, sizeof(scratch), &got) == 1)
+            continue;
+        int e = SSL_get_error(s->ssl, 0);
+        if (e == SSL_ERROR_WANT_READ)
+            return NTSKE_TLS_WANT_READ;
+        if (e == SSL_ERROR_WANT_WRITE)
+            return NTSKE_TLS_WANT_WRITE;
+        break; /* close_notify (ZERO_RETURN), end of stream or an error: finished */
+    }
+done:
+    /* The exchange itself is complete. */
     ERR_clear_error();
     s->state = S_DONE;
     return NTSKE_TLS_DONE;
