@@ -330,6 +330,9 @@ static int spawn_helper(struct nts_server *ns, struct helper *h)
             .conn_fd = ns->helper_conn_fd,
             .ctl_fd = sv[1],
         };
+        /* A helper gets the current key with each connection; the ring copied into it by
+         * fork() is not its to keep. */
+        nts_keyring_wipe(&ns->kr);
         rand_after_fork();
         log_after_fork();
         close_inherited(a.conn_fd, a.ctl_fd);
