@@ -53,8 +53,10 @@ struct nts_server {
     struct nts_ke_pool *pool; /* ntsprocesses 0 */
     int n_helpers;
     struct helper *helpers;
-    int conn_fd;        /* main end of the shared connection socketpair */
-    int helper_conn_fd; /* helpers' end, kept to fork replacements */
+    int conn_fd;         /* main end of the shared connection socketpair */
+    uint64_t dispatched; /* connections handed to the helpers ... */
+    uint64_t reported;   /* ... and those whose end they reported */
+    int helper_conn_fd;  /* helpers' end, kept to fork replacements */
     struct nts_server_counters counters;
 };
 
@@ -255,15 +257,19 @@ static void on_helper_ctl(void *ctx, int fd, short revents)
         if (n != (ssize_t)sizeof(m) || m.magic != NTS_HELPER_MAGIC)
             continue;
         if (m.type == NTS_HELPER_REPORT)
-            for (int i = 0; i < NTS_KE_N_OUTCOMES; i++)
+            for (int i = 0; i < NTS_KE_N_OUTCOMES; i++) {
                 ns->counters.ke[i] += m.counts[i];
+                ns->reported += m.counts[i];
+            }
         else if (m.type == NTS_HELPER_RELOAD)
             log_msg(m.status ? LOG_ERR : LOG_INFO, "nks#%d: certificates %s", h->index,
                     m.status ? "NOT reloaded (the old ones stay in use)" : "reloaded");
         if (k == 63)
             return;
     }
-    /* EOF: the helper exited or crashed. */
+    /* EOF: the helper exited or crashed. Its connections will never be reported: forget
+     * what is in flight (this loosens the queue bound for a moment, never tightens it). */
+    ns->reported = ns->dispatched;
     int status = 0;
     loop_remove_fd(ns->d->loop, fd);
     close(fd);
@@ -420,6 +426,16 @@ static void stop_helpers(struct nts_server *ns)
 /* Hands an accepted connection to the helpers. */
 static void dispatch_to_helpers(struct nts_server *ns, int fd, const struct tock_endpoint *peer)
 {
+    /* Connections waiting in the queue to the helpers are bounded too: beyond what the
+     * helpers can hold plus a short queue, a new one is refused at once (an idle-connection
+     * flood must not delay the clients behind it without limit). Reports lag by up to
+     * NTS_HELPER_REPORT_INTERVAL, which the queue allowance covers. */
+    uint64_t limit = (uint64_t)ns->n_helpers * (uint64_t)ns->d->conf->maxntsconnections + 256;
+    if (ns->dispatched - ns->reported >= limit) {
+        close(fd);
+        ns->counters.ke[NTS_KE_OVERLOAD]++;
+        return;
+    }
     const struct nts_server_key *k = nts_keyring_current(&ns->kr);
     struct nts_helper_conn_msg m;
     memset(&m, 0, sizeof(m));
@@ -447,6 +463,8 @@ static void dispatch_to_helpers(struct nts_server *ns, int fd, const struct tock
     ssize_t r = ns->conn_fd >= 0 ? sendmsg(ns->conn_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) : -1;
     explicit_bzero(&m, sizeof(m));
     close(fd);
+    if (r == (ssize_t)sizeof(m))
+        ns->dispatched++;
     if (r != (ssize_t)sizeof(m)) {
         /* Every helper is busy (the queue is full) or gone. */
         ns->counters.ke[NTS_KE_OVERLOAD]++;
