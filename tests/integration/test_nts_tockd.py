@@ -456,6 +456,19 @@ def test_tockd_pool_nts_from_tockd(tockd, tmp_path, certs):
     assert srv.counters()["cookies sent"] == len(rows)
 
 
+def test_client_rekeys_after_nak(tockd, tmp_path, certs):
+    """Cookies outlived by the server's keys (ntsrotate 1 and a 4 s poll): the server
+    answers with NTS NAKs, the client drops its cookies and makes a new NTS-KE."""
+    srv = NtsServer(tockd, tmp_path, certs, helpers=0, extra="ntsrotate 1")
+    d = tockd(f"server localhost port {srv.ntp_port} nts ntsport {srv.ke_port} minpoll 2 "
+              f"maxpoll 2\nntstrustedcerts {certs}/ca.pem\ncmdport 0\n")
+    d.wait_log(r"source localhost: NTS NAK \(the server cannot open our cookie\): new NTS-KE",
+               timeout=30)
+    d.wait_log(r"(?s)NTS NAK.*NTS-KE with localhost: 8 cookies", timeout=20)
+    k = srv.counters()
+    assert k["NAK cookie"] >= 1 and k["cookies sent"] >= 2, k
+
+
 # ---- operations ----
 
 def test_helper_crash_is_replaced(tockd, tmp_path, certs, probe):
