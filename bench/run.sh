@@ -124,3 +124,10 @@ if [ -n "${chronyd_rate:-}" ]; then
 else
     echo "chronyd not installed: no comparison"
 fi
+
+# NTS: NTS-protected replies/s, NTS-KE CPU per handshake, handshakes/s (bench/nts.sh).
+if [ "${BENCH_NTS:-1}" != 0 ]; then
+    trap - EXIT INT TERM
+    cleanup
+    sh bench/nts.sh "$build"
+fi

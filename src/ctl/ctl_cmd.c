@@ -83,6 +83,10 @@ int ctl_run_line(const struct ctl_env *env, const struct ctl_opts *opts, const c
         rc = ctl_cmd_smoothing(&s);
     } else if (strcmp(cmd, "makestep") == 0) {
         rc = ctl_cmd_makestep(&s, &ws);
+    } else if (strcmp(cmd, "reload") == 0 && ws.n == 2 && strcmp(ws.w[1], "certs") == 0) {
+        /* tock: NTS-KE certificates and keys. The daemon reloads them on REKEY (Unix
+         * socket only), together with the keyfile and the ntsrotate-0 server keys. */
+        rc = ctl_cmd_plain(&s, CANDM_REQ_REKEY);
     } else if (strcmp(cmd, "reload") == 0) {
         rc = ctl_cmd_with_sources_arg(&s, &ws, CANDM_REQ_RELOAD_SOURCES, "reload");
     } else if (strcmp(cmd, "reset") == 0) {

@@ -253,6 +253,7 @@ void ctl_help(struct ctl_buf *out)
         {"", "according to network configuration"},
         {"refresh", "Refresh IP addresses"},
         {"reload sources", "Re-read *.sources files"},
+        {"reload certs", "Reload NTS-KE certificates and keys (tock)"},
         {"sourcename <address>", "Display original name"},
         {"", ""},
         {"NTP access:", ""},

@@ -9,6 +9,8 @@
 #include "daemon/cmd_socket.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/nts_client.h"
+#include "daemon/nts_server.h"
 #include "monitor/cmd_server.h"
 #include "proto/candm.h"
 #include "serve/acl.h"
@@ -248,8 +250,11 @@ static int be_auth_data(void *ctx, const struct candm_ip *addr, struct candm_aut
     int i = find_source(d, addr);
     if (i < 0 || !tockd_source_info(d, i, &si))
         return CANDM_STT_NOSUCHSOURCE;
-    if (si.cs->nts) {
+    if (si.nts) {
+        nts_source_auth_data(si.nts, out);
+    } else if (si.cs->nts) {
         out->mode = CANDM_AUTH_NTS;
+        out->last_ke_ago = 0xffffffffu;
     } else if (si.cs->key) {
         struct keys_info k;
         out->mode = CANDM_AUTH_SYMMETRIC;
@@ -400,9 +405,21 @@ static int be_cyclelogs(void *ctx)
     return CANDM_STT_SUCCESS;
 }
 
+/* chronyc rekey: the keyfile, the NTS server keys (ntsrotate 0) and, in tock, the NTS-KE
+ * certificates (`tockctl reload certs` sends this request). */
 static int be_rekey(void *ctx)
 {
-    return tockd_keys_load(ctx) == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
+    int rc = tockd_keys_load(ctx);
+    rc |= tockd_nts_rekey(ctx);
+    rc |= tockd_nts_reload_certs(ctx);
+    return rc == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
+}
+
+/* chronyc dump: tock writes the NTS server keys and logs the NTS counters. */
+static int be_dump(void *ctx)
+{
+    tockd_nts_log_counters(ctx);
+    return tockd_nts_dump(ctx) == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
 }
 
 static int be_refresh(void *ctx)
@@ -451,6 +468,7 @@ void tockd_cmd_backend_init(struct tockd *d, struct cmd_backend *be)
     be->burst = be_burst;
     be->cyclelogs = be_cyclelogs;
     be->rekey = be_rekey;
+    be->dump = be_dump;
     be->refresh = be_refresh;
     be->reset_sources = be_reset_sources;
     be->shutdown = be_shutdown;

@@ -22,6 +22,9 @@ struct keys_table;
 struct clock_driver;
 struct ntp_server;
 struct cmd_socket;
+struct nts_server;
+struct nts_client;
+struct nts_source;
 
 struct tockd {
     const struct tock_config *conf;
@@ -57,6 +60,10 @@ struct tockd {
 
     struct ntp_server *server;
     struct cmd_socket *cmd;
+
+    /* NTS (nts_server.c, nts_client.c): NULL when not configured. */
+    struct nts_server *nts;
+    struct nts_client *nts_client;
 };
 
 /* Builds the access tables (hostnames resolved now), the client log and the key table.
@@ -96,6 +103,7 @@ struct source_info {
     struct tock_endpoint local;
     bool disabled;
     bool tx_kernel, rx_kernel;
+    const struct nts_source *nts; /* NTS state, or NULL */
 };
 int tockd_sources_count(const struct tockd *d);
 bool tockd_source_info(const struct tockd *d, int i, struct source_info *out);

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LOOP_MAX_FDS    64
-#define LOOP_MAX_TIMERS 64
+#define LOOP_MAX_FDS    256 /* NTS-KE sessions are one descriptor each */
+#define LOOP_MAX_TIMERS 128
 
 typedef void (*loop_fd_cb)(void *ctx, int fd, short revents);
 typedef void (*loop_timer_cb)(void *ctx);

@@ -17,6 +17,8 @@
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/ntp_server.h"
+#include "daemon/nts_client.h"
+#include "daemon/nts_server.h"
 #include "daemon/pidfile.h"
 
 #ifndef TOCK_SYSCONFDIR
@@ -36,6 +38,7 @@ struct options {
     int log_level;
     const char *user;
     const char *clock_spec; /* --clock system|none|sim:OFFSET:PPM */
+    const char *log_file;   /* -l FILE */
 };
 
 static void usage(FILE *out)
@@ -45,6 +48,7 @@ static void usage(FILE *out)
                  "  -f FILE       configuration file (default " DEFAULT_CONFIG ")\n"
                  "  -d            stay in the foreground and log to stderr (-d -d: debug)\n"
                  "  -n            stay in the foreground and log to syslog\n"
+                 "  -l FILE       log to FILE instead of syslog or stderr\n"
                  "  -x            never adjust the system clock\n"
                  "  -Q            check the configuration, report every bad line, and exit\n"
                  "                (0 valid, 1 invalid); sends no packet, resolves no name.\n"
@@ -77,7 +81,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     int c;
     memset(o, 0, sizeof(*o));
     o->log_level = 0;
-    while ((c = getopt_long(argc, argv, "f:dnxQpL:u:UF:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:dnxQpL:l:u:UF:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             o->config_path = optarg;
@@ -110,6 +114,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->log_level = (int)v;
             break;
         }
+        case 'l':
+            o->log_file = optarg;
+            break;
         case 'u':
             o->user = optarg;
             break;
@@ -313,12 +320,16 @@ static struct clock_driver *make_clock_driver(const struct options *o,
 void tockd_cyclelogs(struct tockd *d)
 {
     (void)d;
+    if (log_reopen_file() != 0)
+        log_err("cannot reopen the log file");
     log_info("log files reopened");
 }
 
+/* SIGHUP: reopen logs and reload the NTS-KE certificates (certbot's deploy hook). */
 static void on_hangup(void *ctx)
 {
     tockd_cyclelogs(ctx);
+    tockd_nts_reload_certs(ctx);
 }
 
 int main(int argc, char **argv)
@@ -365,6 +376,11 @@ int main(int argc, char **argv)
     if (opts.log_level < 0)
         level = LOG_DEBUG;
     log_init(opts.foreground == 2 ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG, level);
+    if (opts.log_file && log_open_file(opts.log_file) != 0) {
+        fprintf(stderr, "tockd: cannot open log file %s: %s\n", opts.log_file, strerror(errno));
+        conf_free(&conf);
+        return 1;
+    }
     if (!opts.foreground)
         startup_fd = daemonize();
 
@@ -388,7 +404,11 @@ int main(int argc, char **argv)
         goto out;
     if (tockd_access_init(&d) < 0)
         goto out;
+    if (tockd_nts_server_start(&d) < 0)
+        goto out;
     if (ntp_server_start(&d) < 0)
+        goto out;
+    if (tockd_nts_client_init(&d) < 0)
         goto out;
     if (tockd_sources_start(&d) < 0)
         goto out;
@@ -404,7 +424,9 @@ out:
     report_startup(startup_fd, 1);
     tockd_cmd_stop(&d);
     tockd_sources_stop(&d);
+    tockd_nts_client_free(&d);
     ntp_server_stop(&d);
+    tockd_nts_server_stop(&d);
     tockd_sync_shutdown(&d);
     tockd_access_free(&d);
     if (d.clock)

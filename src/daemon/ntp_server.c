@@ -10,10 +10,12 @@
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/nts_server.h"
 #include "daemon/rand.h"
 #include "daemon/udp.h"
 #include "crypto/mac.h"
 #include "proto/ntp_packet.h"
+#include "proto/nts_ef.h"
 #include "serve/acl.h"
 #include "serve/clientlog.h"
 #include "serve/ntp_reply.h"
@@ -32,6 +34,7 @@ struct ntp_server {
     int n_fds;
     struct udp_batch batch;
     struct ntp_reply_history history;
+    struct nts_ef_server_state nts_state; /* per request, kept here off the stack */
 };
 
 static bool has_nts_fields(const struct ntp_packet_view *v)
@@ -65,7 +68,7 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
     struct tockd *d = s->d;
     struct server_stats *st = &d->stats;
     struct ntp_packet_view req;
-    uint8_t reply[NTP_HEADER_LEN + NTP_MAX_MAC_LEN];
+    uint8_t reply[NTP_MAX_PACKET_LEN];
     struct timespec rx, tx;
 
     if (m->truncated) {
@@ -102,12 +105,27 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
         st->dropped[SERVER_DROP_BAD_AUTH]++;
         return;
     }
-    if (has_nts_fields(&req)) {
+    /* NTS (RFC 8915): the cookie is opened and the authenticator checked before the reply
+     * is built, so that after the transmit timestamp only one AES-SIV remains. */
+    const struct nts_keyring *kr = tockd_nts_keyring(d);
+    int nts = NTS_EF_NOT_NTS;
+    if (kr) {
+        nts = nts_ef_server_check(m->buf, &req, kr, tockd_nts_random, NULL, &s->nts_state);
+    } else if (has_nts_fields(&req)) {
         /* No NTS server runs: there is no key to check the request with. */
         st->dropped[SERVER_DROP_BAD_AUTH]++;
         return;
     }
-    if (auth == MAC_VALID)
+    struct nts_server_counters *nc = tockd_nts_counters(d);
+    bool nak = nts == NTS_EF_NAK_COOKIE || nts == NTS_EF_NAK_AUTH;
+    if (nts == NTS_EF_DROP || (nak && verdict == CLIENTLOG_KOD)) {
+        /* Malformed NTS fields; or a NAK that is also rate limited (chronyd sends nothing). */
+        if (nc)
+            nts == NTS_EF_DROP ? nc->ntp_malformed++ : nc->ntp_kod_dropped++;
+        st->dropped[SERVER_DROP_BAD_AUTH]++;
+        return;
+    }
+    if (auth == MAC_VALID || nts == NTS_EF_OK)
         st->ntp_auth_hits++;
 
     const struct ratelimit *rl = clientlog_ratelimit(d->clientlog, CLIENTLOG_NTP);
@@ -122,9 +140,15 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
         .rx_fuzz = rand_u32(),
     };
     ntp_reply_build(&in, &s->history, reply);
+    if (nak) {
+        /* NTS NAK: a KoD "NTSN" (LI 3, stratum 0) carrying only the Unique Identifier. */
+        reply[0] = (uint8_t)((NTP_LEAP_UNSYNC << 6) | (reply[0] & 0x3f));
+        reply[1] = 0;
+        wr32(reply + 12, NTP_KISS_NTSN);
+    }
     size_t len = NTP_HEADER_LEN;
-    /* The transmit timestamp is read as late as possible: right before the MAC (which
-     * covers it) and the send. */
+    /* The transmit timestamp is read as late as possible: right before the MAC or NTS
+     * authenticator (which cover it) and the send. */
     tockd_now(d, &tx);
     ntp_reply_stamp_transmit(reply, &tx, d->precision, &s->history, rand_u32_cb, NULL);
     if (auth == MAC_VALID) {
@@ -132,6 +156,21 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
         if (len == 0 || len > m->len) {
             st->dropped[SERVER_DROP_BAD_AUTH]++;
             return;
+        }
+    } else if (nts == NTS_EF_OK || nak) {
+        int r = nak ? nts_ef_server_nak(m->buf, &req, reply, sizeof(reply), &len)
+                    : nts_ef_server_reply(m->buf, &req, &s->nts_state, reply, sizeof(reply), &len);
+        if (r != 0 || len > m->len) {
+            st->dropped[SERVER_DROP_BAD_AUTH]++;
+            return;
+        }
+        if (nc) {
+            if (nts == NTS_EF_OK)
+                nc->ntp_ok++;
+            else if (nts == NTS_EF_NAK_COOKIE)
+                nc->ntp_nak_cookie++;
+            else
+                nc->ntp_nak_auth++;
         }
     }
     if (udp_send(fd, reply, len, &m->from, wildcard && m->has_local ? &m->local : NULL,
@@ -178,7 +217,10 @@ static int open_family(const struct tock_config *conf, int family, bool *wildcar
         return fd;
     }
     tock_ip_format(&ep.ip, addr, sizeof(addr));
-    if (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL || errno == EPROTONOSUPPORT) {
+    /* EINVAL: the clock-and-network simulator's answer for the family it does not run
+     * (doc/simulation.md: one family at a time; skipped, never fatal). */
+    if (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL || errno == EPROTONOSUPPORT ||
+        errno == EINVAL) {
         log_warn("NTP server socket %s port %d not available (%s); skipped", addr, conf->port,
                  strerror(errno));
         return -1;

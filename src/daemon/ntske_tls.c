@@ -60,6 +60,7 @@ struct ntske_tls_session {
     double deadline;
     int sock_errno; /* last socket error the BIO saw (for messages) */
     bool peer_eof;
+    bool close_sent; /* our close_notify is queued */
     int n_aeads;
     uint16_t aeads[MAX_CLIENT_AEADS];
     size_t out_len, out_sent;
@@ -67,6 +68,7 @@ struct ntske_tls_session {
     size_t wlen; /* TLS bytes waiting in wbuf */
     uint8_t wbuf[WBUF_LEN];
     char err[NTSKE_TLS_ERRLEN];
+    char cert_dates[96]; /* client: validity of a certificate refused for its dates */
     struct ntske_msgbuf in;
 };
 
@@ -217,6 +219,32 @@ static int fail(struct ntske_tls_session *s, const char *what)
 
 /* ---- Contexts ---- */
 
+static void format_asn1_time(const ASN1_TIME *t, char *buf, size_t len)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1 || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(buf, len, "?");
+}
+
+/* Client: remembers the dates of a certificate refused for them, so that the daemon can
+ * say what the certificate's validity was (a wrong local clock is the usual cause). */
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+    int e = X509_STORE_CTX_get_error(store);
+    if (ok || (e != X509_V_ERR_CERT_HAS_EXPIRED && e != X509_V_ERR_CERT_NOT_YET_VALID))
+        return ok;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct ntske_tls_session *s = ssl ? SSL_get_app_data(ssl) : NULL;
+    X509 *cert = X509_STORE_CTX_get_current_cert(store);
+    if (s && cert && !s->cert_dates[0]) {
+        char from[40], to[40];
+        format_asn1_time(X509_get0_notBefore(cert), from, sizeof(from));
+        format_asn1_time(X509_get0_notAfter(cert), to, sizeof(to));
+        snprintf(s->cert_dates, sizeof(s->cert_dates), "valid from %s to %s", from, to);
+    }
+    return ok;
+}
+
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -282,6 +310,9 @@ struct ntske_tls_server *ntske_tls_server_new(const char *const *certs, const ch
         }
         configure_common(ctx);
         SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+        /* Send the chain exactly as the file has it (as chrony does), instead of OpenSSL
+         * building it from a certificate store on every handshake. */
+        SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
         if (SSL_CTX_use_certificate_chain_file(ctx, certs[i]) != 1) {
             describe_openssl(err, errlen, "cannot load certificate", certs[i]);
             goto error;
@@ -371,7 +402,7 @@ struct ntske_tls_client *ntske_tls_client_new(bool system_cas, const char *const
         goto error;
     }
     configure_common(cli->ctx);
-    SSL_CTX_set_verify(cli->ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_verify(cli->ctx, SSL_VERIFY_PEER, verify_cb);
     SSL_CTX_set_max_cert_list(cli->ctx, CLIENT_MAX_CERT_LIST);
     if (SSL_CTX_set_alpn_protos(cli->ctx, alpn_wire, sizeof(alpn_wire) - 1) != 0) {
         describe_openssl(err, errlen, "cannot set ALPN", NULL);
@@ -420,6 +451,7 @@ static struct ntske_tls_session *new_session(SSL_CTX *ctx, int fd, bool server, 
         ntske_tls_free(s);
         return NULL;
     }
+    SSL_set_app_data(s->ssl, s);
     return s;
 }
 
@@ -602,13 +634,44 @@ static int step_recv(struct ntske_tls_session *s)
     }
 }
 
+/* Both ways, as chrony (gnutls_bye with GNUTLS_SHUT_RDWR): send close_notify, then wait
+ * (within the session's deadline) for the peer's close_notify or end of stream before the
+ * socket is closed. Closing with the peer's close_notify still in flight would answer it
+ * with a TCP reset (and confuse the clock-and-network simulator). Anything else the peer
+ * sends meanwhile is read and dropped. */
 static int step_shutdown(struct ntske_tls_session *s)
 {
-    ERR_clear_error();
-    int r = SSL_shutdown(s->ssl);
-    if ((r < 0 && SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE) || flush_wbuf(s) == 0)
+    if (!s->close_sent) {
+        ERR_clear_error();
+        int r = SSL_shutdown(s->ssl);
+        if (r < 0 && SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE)
+            return NTSKE_TLS_WANT_WRITE;
+        s->close_sent = true;
+        if (r == 1) /* the peer's close_notify had come already */
+            goto done;
+        if (r < 0)
+            goto done; /* the peer is gone */
+    }
+    int flushed = flush_wbuf(s);
+    if (flushed == 0)
         return NTSKE_TLS_WANT_WRITE;
-    /* close_notify sent, or the peer is gone: the exchange itself is complete. */
+    if (flushed < 0)
+        goto done;
+    for (;;) {
+        uint8_t scratch[512];
+        size_t got;
+        ERR_clear_error();
+        if (SSL_read_ex(s->ssl, scratch, sizeof(scratch), &got) == 1)
+            continue;
+        int e = SSL_get_error(s->ssl, 0);
+        if (e == SSL_ERROR_WANT_READ)
+            return NTSKE_TLS_WANT_READ;
+        if (e == SSL_ERROR_WANT_WRITE)
+            return NTSKE_TLS_WANT_WRITE;
+        break; /* close_notify (ZERO_RETURN), end of stream or an error: finished */
+    }
+done:
+    /* The exchange itself is complete. */
     ERR_clear_error();
     s->state = S_DONE;
     return NTSKE_TLS_DONE;
@@ -769,6 +832,11 @@ int ntske_tls_client_result(struct ntske_tls_session *s, struct ntske_response *
 const char *ntske_tls_server_name(const struct ntske_tls_session *s)
 {
     return s->server ? SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+}
+
+const char *ntske_tls_cert_dates(const struct ntske_tls_session *s)
+{
+    return s->cert_dates;
 }
 
 const char *ntske_tls_error(const struct ntske_tls_session *s)

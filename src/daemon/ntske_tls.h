@@ -125,6 +125,10 @@ int ntske_tls_client_result(struct ntske_tls_session *s, struct ntske_response *
 /* The SNI name the client sent (server side), or NULL. */
 const char *ntske_tls_server_name(const struct ntske_tls_session *s);
 
+/* Client: when the server's certificate (or one of its chain) was refused because of its
+ * validity dates, "valid from <date> to <date>" (UTC); "" otherwise. */
+const char *ntske_tls_cert_dates(const struct ntske_tls_session *s);
+
 /* Why the session failed ("" if it did not). */
 const char *ntske_tls_error(const struct ntske_tls_session *s);
 

@@ -56,3 +56,9 @@ uint32_t rand_u32_cb(void *ctx)
     (void)ctx;
     return rand_u32();
 }
+
+void rand_after_fork(void)
+{
+    explicit_bzero(pool, sizeof(pool));
+    pool_left = 0;
+}

@@ -10,5 +10,8 @@ uint32_t rand_u32(void);
 /* Same, with the signature the pure modules take as a random source. */
 uint32_t rand_u32_cb(void *ctx);
 void rand_bytes(void *buf, size_t len);
+/* Forgets the buffered random bytes: a forked child must call it first, or it would hand
+ * out the same bytes as its parent (nonces, keys). */
+void rand_after_fork(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/nts_client.h"
 #include "daemon/rand.h"
 #include "daemon/resolver.h"
 #include "daemon/udp.h"
@@ -25,7 +26,7 @@
 #define MAX_SLOTS       SYNC_MAX_SOURCES
 #define RETRY_MIN       8.0 /* unresolved names: retry after 8 s, doubling */
 #define RETRY_MAX       1024.0
-#define MAX_REQUEST_LEN (NTP_HEADER_LEN + NTP_MAX_MAC_LEN)
+#define MAX_REQUEST_LEN NTP_MAX_PACKET_LEN /* NTS: cookie, placeholders, authenticator */
 
 struct sources;
 
@@ -39,7 +40,7 @@ struct slot {
     bool disabled; /* cannot be polled (unknown key, NTS not active yet) */
     struct tock_endpoint remote;
     int fd;                     /* socket of the current request, -1 */
-    struct tock_endpoint local; /* local end of the last request\'s socket */
+    struct tock_endpoint local; /* local end of the last request's socket */
     bool rx_kernel;             /* the last reply had a kernel RX timestamp */
     bool awaiting;              /* a request is out and its reply not processed yet */
     struct timespec tx_cooked;
@@ -50,6 +51,7 @@ struct slot {
     bool replacing; /* the engine asked for another address */
     double retry_delay;
     uint32_t retry_timer;
+    struct nts_source *nts; /* NTS sources: NTS-KE, cookies (nts_client.c) */
 };
 
 struct sources {
@@ -100,6 +102,8 @@ static void set_address(struct sources *s, struct slot *sl, const struct tock_ip
     sl->has_addr = true;
     s->d->clock->raw_now(s->d->clock, &raw);
     sync_set_source_address(s->d->engine, sl->engine_idx, ip, &raw);
+    if (sl->nts)
+        nts_source_set_address(sl->nts, ip);
     log_info("source %s%s%s: %s port %u", sl->cs->host,
              sl->cs->kind == CONF_SOURCE_POOL ? " (pool)" : "", sl->numeric ? "" : " resolved",
              tock_ip_format(ip, buf, sizeof(buf)), sl->remote.port);
@@ -197,6 +201,13 @@ static void process_reply(struct sources *s, struct slot *sl, struct udp_msg *m)
     bool authenticated = false;
     if (sl->cs->key)
         authenticated = mac_reply_valid(d->keys, sl->cs->key, m->buf, &view);
+    if (sl->nts) {
+        /* Only replies authenticated under the S2C key reach the engine; a NAK makes the
+         * source run NTS-KE again. */
+        if (!nts_source_check_reply(sl->nts, m->buf, &view))
+            return;
+        authenticated = true;
+    }
     if (m->has_rx_ts)
         tockd_cook_kernel(d, &m->rx_ts, &rx);
     else
@@ -259,14 +270,17 @@ static void transmit(struct sources *s, struct slot *sl, int idx, const struct t
     size_t len = (size_t)n;
     if (sl->version && sl->version != 4)
         buf[0] = (uint8_t)((buf[0] & 0xc7) | (sl->version << 3));
+    struct tock_endpoint to = sl->remote;
     if (sl->cs->key) {
         len =
             mac_append(d->keys, sl->cs->key, sl->version ? sl->version : 4, buf, len, sizeof(buf));
         if (len == 0)
             return;
+    } else if (sl->nts && nts_source_prepare(sl->nts, buf, sizeof(buf), &len, &to) != 0) {
+        return; /* no cookie yet: NTS-KE under way */
     }
     close_request(s, sl);
-    sl->fd = udp_open_client(&sl->remote);
+    sl->fd = udp_open_client(&to);
     if (sl->fd < 0) {
         log_debug("source %s: socket: %s", sl->cs->host, strerror(errno));
         return;
@@ -373,10 +387,13 @@ static int add_slot(struct sources *s, const struct conf_source *cs, const struc
         np.auth = true;
     }
     if (cs->nts) {
-        log_err("%s:%d: source %s: NTS is not active yet in this tock; the source is not "
-                "polled rather than used without authentication",
-                cs->loc.file, cs->loc.line, cs->host);
-        sl->disabled = true;
+        sl->nts = nts_source_new(d, cs);
+        if (!sl->nts) {
+            log_err("%s:%d: source %s: NTS cannot be used (see above); the source is not "
+                    "polled rather than used without authentication",
+                    cs->loc.file, cs->loc.line, cs->host);
+            sl->disabled = true;
+        }
         np.auth = true;
     }
     if (sl->disabled)
@@ -438,6 +455,8 @@ void tockd_sources_stop(struct tockd *d)
         return;
     for (int i = 0; i < s->n; i++) {
         close_request(s, &s->slots[i]);
+        nts_source_free(s->slots[i].nts);
+        s->slots[i].nts = NULL;
         loop_cancel_timer(d->loop, s->slots[i].retry_timer);
         if (d->resolver)
             resolver_cancel(d->resolver, &s->slots[i]);
@@ -472,6 +491,7 @@ bool tockd_source_info(const struct tockd *d, int i, struct source_info *out)
     out->disabled = sl->disabled;
     out->tx_kernel = sl->tx_kernel;
     out->rx_kernel = sl->rx_kernel;
+    out->nts = sl->nts;
     return true;
 }
 

@@ -5,6 +5,16 @@
  *       NTS-KE with tock's TLS client, then NTS-protected NTP requests to the negotiated
  *       server, then a request with a damaged cookie (expects an NTS NAK). With NTSKEYS
  *       (the server's key file), also opens the server's cookies with tock's key ring.
+ *   nts_probe attack ADDR KE_PORT NAME CAFILE WAIT
+ *       NTS-KE, then a request with a tampered authenticator (expects an NTS NAK), a valid
+ *       request (expects a reply), and after WAIT seconds the very same request replayed
+ *       (expects an NTS NAK when the server rotated the cookie's key out of its ring in
+ *       the meantime; prints what came back either way).
+ *   nts_probe request ADDR KE_PORT NAME CAFILE OUTFILE
+ *       NTS-KE, then writes one NTS-protected request (cookie, no placeholder) to OUTFILE,
+ *       for a load generator that replays it (bench/nts.sh).
+ *   nts_probe keload ADDR KE_PORT NAME CAFILE COUNT PARALLEL
+ *       COUNT NTS-KE exchanges, PARALLEL at a time; prints the rate (bench/nts.sh).
  *   nts_probe keyfile PATH nks0|nks1
  *       Writes a fresh key ring as a key file (to share with a chronyd NTS-KE server).
  *   nts_probe server KE_PORT NTP_PORT CERT KEY SECONDS
@@ -433,6 +443,187 @@ static int keyfile(int argc, char **argv)
     return 0;
 }
 
+/* Sends a ready request and checks the reply to it. Returns the enum nts_ef_client_result
+ * or -2 when nothing came back. */
+static int send_request(int fd, const struct sockaddr_storage *ss, socklen_t slen,
+                        const uint8_t *pkt, size_t len, const struct nts_keys *keys,
+                        const uint8_t uid[NTS_UID_LEN], size_t *reply_len, int *stratum)
+{
+    uint8_t reply[2048];
+    static struct nts_cookie_set got;
+    if (sendto(fd, pkt, len, 0, (const struct sockaddr *)ss, slen) != (ssize_t)len)
+        return -3;
+    double end = mono() + 2;
+    while (mono() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        ssize_t n = recv(fd, reply, sizeof(reply), 0);
+        struct ntp_packet_view v;
+        if (n <= 0 || ntp_packet_parse(reply, (size_t)n, &v) != NTP_OK ||
+            memcmp(reply + 24, pkt + 40, 8) != 0)
+            continue;
+        *reply_len = (size_t)n;
+        *stratum = v.h.stratum;
+        return nts_ef_client_check(reply, &v, keys, uid, &got);
+    }
+    return -2;
+}
+
+static int attack(int argc, char **argv)
+{
+    if (argc < 7)
+        return 2;
+    const char *addr = argv[2], *name = argv[4], *ca = argv[5];
+    int ke_port = atoi(argv[3]), failures = 0;
+    double wait = atof(argv[6]);
+    static struct ntske_response resp;
+    struct nts_keys keys;
+    if (ke_exchange(addr, ke_port, name, ca, &resp, &keys) != 0)
+        return 1;
+    const char *ntp_addr = resp.server[0] ? resp.server : addr;
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    if (fill_addr(ntp_addr, resp.port ? resp.port : 123, &ss, &slen) != 0)
+        return 1;
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    uint8_t pkt[NTP_MAX_PACKET_LEN], uid[NTS_UID_LEN];
+    size_t reply_len = 0;
+    int stratum = -1;
+    for (int step = 0; step < 2; step++) {
+        struct ntp_header h = {.version = 4, .mode = NTP_MODE_CLIENT, .poll = 6};
+        os_random(NULL, (uint8_t *)&h.transmit_ts, sizeof(h.transmit_ts));
+        ntp_header_encode(&h, pkt);
+        size_t len = NTP_HEADER_LEN;
+        if (nts_ef_client_build(pkt, sizeof(pkt), &len, &keys, resp.cookies.data[step],
+                                resp.cookies.len[step], 0, os_random, NULL, uid) != 0)
+            return 1;
+        if (step == 0) {
+            pkt[len - 1] ^= 0x01; /* the authenticator's tag */
+            int r = send_request(fd, &ss, slen, pkt, len, &keys, uid, &reply_len, &stratum);
+            printf("TAMPER result=%s reply_len=%zu stratum=%d\n", ef_result(r), reply_len, stratum);
+            failures += r != NTS_EF_CLIENT_NAK;
+            continue;
+        }
+        int r = send_request(fd, &ss, slen, pkt, len, &keys, uid, &reply_len, &stratum);
+        printf("VALID result=%s reply_len=%zu req_len=%zu\n", ef_result(r), reply_len, len);
+        failures += r != NTS_EF_CLIENT_OK;
+        if (wait > 0) {
+            double end = mono() + wait;
+            while (mono() < end)
+                poll(NULL, 0, 50);
+            r = send_request(fd, &ss, slen, pkt, len, &keys, uid, &reply_len, &stratum);
+            printf("REPLAY result=%s reply_len=%zu stratum=%d\n", ef_result(r), reply_len, stratum);
+        }
+    }
+    close(fd);
+    return failures ? 1 : 0;
+}
+
+static int request_file(int argc, char **argv)
+{
+    if (argc < 7)
+        return 2;
+    static struct ntske_response resp;
+    struct nts_keys keys;
+    uint8_t pkt[NTP_MAX_PACKET_LEN], uid[NTS_UID_LEN];
+    if (ke_exchange(argv[2], atoi(argv[3]), argv[4], argv[5], &resp, &keys) != 0)
+        return 1;
+    struct ntp_header h = {.version = 4, .mode = NTP_MODE_CLIENT, .poll = 6};
+    os_random(NULL, (uint8_t *)&h.transmit_ts, sizeof(h.transmit_ts));
+    ntp_header_encode(&h, pkt);
+    size_t len = NTP_HEADER_LEN;
+    if (nts_ef_client_build(pkt, sizeof(pkt), &len, &keys, resp.cookies.data[0],
+                            resp.cookies.len[0], 0, os_random, NULL, uid) != 0)
+        return 1;
+    FILE *f = fopen(argv[6], "wb");
+    if (!f || fwrite(pkt, 1, len, f) != len || fclose(f) != 0)
+        return 1;
+    printf("REQUEST len=%zu port=%d\n", len, resp.port);
+    return 0;
+}
+
+/* Many NTS-KE exchanges, `parallel` sessions at a time, each on its own connection. */
+static int keload(int argc, char **argv)
+{
+    if (argc < 8)
+        return 2;
+    int count = atoi(argv[6]), parallel = atoi(argv[7]), started = 0, done = 0, failed = 0;
+    if (count < 1 || count > 1000000 || parallel < 1 || parallel > 64)
+        return 2;
+    char err[NTSKE_TLS_ERRLEN];
+    const char *trusted[] = {argv[5]};
+    struct ntske_tls_client *cli = ntske_tls_client_new(false, trusted, 1, err, sizeof(err));
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    if (!cli || fill_addr(argv[2], atoi(argv[3]), &ss, &slen) != 0)
+        return 1;
+    struct {
+        struct ntske_tls_session *s;
+        int fd, st;
+    } sess[64] = {0};
+    static struct ntske_response resp;
+    double t0 = mono(), deadline = t0 + 600;
+    while (done < count && mono() < deadline) {
+        struct pollfd p[64];
+        int map[64], n = 0;
+        for (int i = 0; i < parallel; i++) {
+            if (!sess[i].s && started < count) {
+                int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+                fcntl(fd, F_SETFL, O_NONBLOCK);
+                if (connect(fd, (struct sockaddr *)&ss, slen) != 0 && errno != EINPROGRESS) {
+                    close(fd);
+                    failed++;
+                    done++;
+                    started++;
+                    continue;
+                }
+                struct ntske_tls_client_opts o = {.server_name = argv[4], .connecting = true};
+                sess[i].s = ntske_tls_connect(cli, fd, &o, mono());
+                sess[i].fd = fd;
+                sess[i].st = NTSKE_TLS_WANT_WRITE;
+                started++;
+            }
+            if (sess[i].s) {
+                p[n] =
+                    (struct pollfd){.fd = sess[i].fd,
+                                    .events = sess[i].st == NTSKE_TLS_WANT_READ ? POLLIN : POLLOUT};
+                map[n++] = i;
+            }
+        }
+        if (n == 0)
+            break;
+        poll(p, (nfds_t)n, 100);
+        for (int k = 0; k < n; k++) {
+            int i = map[k];
+            if (!p[k].revents && mono() < ntske_tls_deadline(sess[i].s))
+                continue;
+            struct nts_keys keys;
+            int st = ntske_tls_step(sess[i].s, mono());
+            int ok = 0;
+            if (st == NTSKE_TLS_MESSAGE) {
+                ok = ntske_tls_client_result(sess[i].s, &resp, &keys) == NTSKE_RESP_OK;
+                st = ntske_tls_step(sess[i].s, mono());
+                if (!ok)
+                    st = NTSKE_TLS_FAILED;
+            }
+            sess[i].st = st;
+            if (st == NTSKE_TLS_DONE || st == NTSKE_TLS_FAILED) {
+                failed += st == NTSKE_TLS_FAILED;
+                done++;
+                ntske_tls_free(sess[i].s);
+                close(sess[i].fd);
+                sess[i].s = NULL;
+            }
+        }
+    }
+    double dt = mono() - t0;
+    printf("KELOAD done=%d failed=%d seconds=%.3f rate=%.0f\n", done, failed, dt,
+           dt > 0 ? (done - failed) / dt : 0);
+    ntske_tls_client_free(cli);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -442,6 +633,12 @@ int main(int argc, char **argv)
         return server(argc, argv);
     if (argc > 1 && strcmp(argv[1], "keyfile") == 0)
         return keyfile(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "attack") == 0)
+        return attack(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "request") == 0)
+        return request_file(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "keload") == 0)
+        return keload(argc, argv);
     fprintf(stderr, "usage: nts_probe client|server|keyfile ...\n");
     return 2;
 }

@@ -185,6 +185,8 @@ static bool raw_want(struct raw *r, int ret)
         return true;
     if (e != SSL_ERROR_ZERO_RETURN)
         r->failed = true;
+    else if (!r->server)
+        SSL_shutdown(r->ssl); /* answers close_notify, as chrony's client (gnutls_bye RDWR) */
     r->done = true;
     return false;
 }
