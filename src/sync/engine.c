@@ -162,8 +162,11 @@ bool sync_next_event(const struct sync_engine *e, const struct timespec *raw_now
     bool any = true;
     /* the slew timer is in raw time; cooked and raw differ by the slew in progress */
     *cooked_when = timespec_add(&e->slew.next_update, sync_correction(e, &e->slew.next_update));
+    /* A source without an address (a name not resolved yet) has nothing to send, even if
+     * its iburst is pending: it must not make the daemon wake up. */
     for (int i = 0; i < SYNC_MAX_SOURCES; i++)
-        if (e->src[i].in_use && ntpsrc_next_tx(&e->src[i].ntp, &t) && earlier(&t, cooked_when))
+        if (e->src[i].in_use && e->src[i].has_addr && ntpsrc_next_tx(&e->src[i].ntp, &t) &&
+            earlier(&t, cooked_when))
             *cooked_when = t;
     if (leap_start_time(e, &now, &t) && earlier(&t, cooked_when))
         *cooked_when = t;
@@ -178,7 +181,7 @@ int sync_due_source(const struct sync_engine *e, const struct timespec *raw_now)
     int best = -1;
     struct timespec best_t = {0, 0};
     for (int i = 0; i < SYNC_MAX_SOURCES; i++) {
-        if (!e->src[i].in_use || !ntpsrc_next_tx(&e->src[i].ntp, &t))
+        if (!e->src[i].in_use || !e->src[i].has_addr || !ntpsrc_next_tx(&e->src[i].ntp, &t))
             continue;
         if (timespec_cmp(&t, &now) <= 0 && (best < 0 || earlier(&t, &best_t))) {
             best = i;

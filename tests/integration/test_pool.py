@@ -94,3 +94,26 @@ def test_numeric_addresses_never_use_the_resolver(named_netns, tockd):
     assert wait_for(lambda: d.socket.exists(), 10)
     assert addresses(d.socket) == ["127.0.0.9"]
     assert "resolved" not in d.log()
+
+
+@needs_root
+def test_pool_with_fewer_addresses_than_maxsources(netns, tockd):
+    """A pool that resolves to one address while maxsources is 2: the resolved member is
+    polled and selected; the other waits for a name without busy-looping."""
+    ns = netns()
+    etc = pathlib.Path("/etc/netns") / ns
+    etc.mkdir(parents=True)
+    try:
+        (etc / "hosts").write_text(f"127.0.0.1 localhost\n127.0.0.2 {POOL}\n")
+        with chronyd(["local stratum 8", "allow 127.0.0.0/8"], netns=ns, address="127.0.0.2",
+                     port=12300):
+            d = tockd(f"pool {POOL} port 12300 iburst maxsources 2 minpoll 0 maxpoll 0\n"
+                      "port 0\ncmdport 0\n", args=["-d", "-x"], netns=ns)
+            assert wait_for(lambda: any(s["state"] == "selected"
+                                        for s in sources_json(d.socket)), 20), \
+                sources_json(d.socket)
+            stat = open(f"/proc/{d.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+            cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+            assert cpu < 2.0, f"tockd used {cpu} s of CPU: a busy loop"
+    finally:
+        shutil.rmtree(etc, ignore_errors=True)

@@ -860,6 +860,32 @@ static void test_sync_conf(void **state)
     assert_int_equal(opts, SELECT_OPT_PREFER);
 }
 
+/* A name not resolved yet has nothing to send, even with iburst: it is never due and never
+ * wakes the daemon up (a pool with fewer addresses than maxsources once did, in a loop). */
+static void test_unresolved_iburst_source_is_never_due(void **state)
+{
+    (void)state;
+    static struct sync_engine e;
+    struct sync_params sp;
+    sync_params_default(&sp);
+    struct timespec raw = at(0);
+    sync_init(&e, &sp, &raw);
+    struct ntpsrc_params np;
+    ntpsrc_params_default(&np);
+    np.iburst = true;
+    int b = sync_add_source(&e, &np, 0, NULL, &raw);
+    assert_true(b >= 0);
+    struct timespec later = at(10.0), when;
+    assert_int_equal(sync_due_source(&e, &later), -1);
+    if (sync_next_event(&e, &later, &when))
+        assert_true(timespec_diff(&when, &later) > 0.0 || timespec_diff(&when, &raw) > 1.0);
+    /* Once the name resolves, the iburst starts. */
+    struct tock_ip ip = {.family = AF_INET, .addr = {198, 51, 100, 7}};
+    sync_set_source_address(&e, b, &ip, &later);
+    struct timespec soon = at(10.5);
+    assert_int_equal(sync_due_source(&e, &soon), b);
+}
+
 static void test_engine_views(void **state)
 {
     (void)state;
@@ -960,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_leapsec_tzif),
         cmocka_unit_test(test_sync_conf),
         cmocka_unit_test(test_engine_views),
+        cmocka_unit_test(test_unresolved_iburst_source_is_never_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
