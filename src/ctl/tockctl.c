@@ -221,14 +221,14 @@ int main(int argc, char **argv)
     }
 
     a.quit = ctl_client_install_signals();
+    /* Local commands that take their own options (no daemon involved). */
+    if (optind < argc && strcmp(argv[optind], "firewall") == 0)
+        return ctl_firewall_main(argc - optind, argv + optind);
     a.client = ctl_client_new(&cfg);
     if (!a.client) {
         fprintf(stderr, "Out of memory\n");
         return 1;
     }
-    /* Local commands that take their own options (no daemon involved). */
-    if (optind < argc && strcmp(argv[optind], "firewall") == 0)
-        return ctl_firewall_main(argc - optind, argv + optind);
     memset(&env, 0, sizeof(env));
     env.ctx = &a;
     env.transact = app_transact;

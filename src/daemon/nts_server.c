@@ -18,6 +18,7 @@
 
 #include "conf/config.h"
 #include "daemon/daemon.h"
+#include "daemon/child.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/ntske_tls.h"
@@ -302,19 +303,6 @@ static void on_helper_ctl(void *ctx, int fd, short revents)
     }
 }
 
-/* Closes every descriptor the helper does not need (it may be forked long after start,
- * when the main process holds NTP, command and source sockets). */
-static void close_inherited(int keep1, int keep2)
-{
-    long max = sysconf(_SC_OPEN_MAX);
-    if (max < 0 || max > 65536)
-        max = 65536;
-    int keep3 = log_file_fd();
-    for (int fd = 3; fd < max; fd++)
-        if (fd != keep1 && fd != keep2 && fd != keep3)
-            close(fd);
-}
-
 static int spawn_helper(struct nts_server *ns, struct helper *h)
 {
     int sv[2];
@@ -339,9 +327,7 @@ static int spawn_helper(struct nts_server *ns, struct helper *h)
         /* A helper gets the current key with each connection; the ring copied into it by
          * fork() is not its to keep. */
         nts_keyring_wipe(&ns->kr);
-        rand_after_fork();
-        log_after_fork();
-        close_inherited(a.conn_fd, a.ctl_fd);
+        child_after_fork(a.conn_fd, a.ctl_fd);
         nts_helper_main(&a);
     }
     close(sv[1]);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon/child.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 
@@ -148,6 +149,7 @@ struct resolver *resolver_new(struct loop *loop, bool use_helper)
     }
     if (pid == 0) {
         close(sv[0]);
+        child_after_fork(sv[1], -1);
         helper_main(sv[1]);
         _exit(0);
     }

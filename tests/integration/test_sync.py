@@ -191,19 +191,25 @@ def test_system_driver_steps_within_makestep_limit_then_slews(tockd, tmp_path, r
 
     def steps():
         return [c for c in shim_calls(log) if int(c.get("modes", "0"), 16) & 0x0100]
-    assert wait_until(lambda: len(steps()) >= 3 and len(shim_calls(log)) > 20, 30), \
-        shim_calls(log)
-    time.sleep(3)
+
+    def updates():  # one ADJ_STATUS|ADJ_ESTERROR|ADJ_MAXERROR per clock update
+        return [c for c in shim_calls(log) if int(c.get("modes", "0"), 16) & 0x0018 == 0x0018]
+    # The shim never moves the clock, so every update still sees the 2 s error: the limit
+    # is what stops the steps. Wait for well over 3 updates.
+    assert wait_until(lambda: len(updates()) >= 6, 40), shim_calls(log)
     calls = shim_calls(log)
     assert calls, "the shim recorded no call"
     s = steps()
-    assert len(s) == 3, s
+    # At least the first update steps (a 2 s error over a 1 s threshold); never more than
+    # `makestep 1 3` allows, however the updates and slews interleave.
+    assert 1 <= len(s) <= 3, s
     for c in s:
         # Forward (the clock is behind the server) and above the threshold. The shim does not
         # move the clock, so later measurements still see the whole error: the size of the
         # later steps depends on the engine's bookkeeping, not on the clock.
         assert 1_000_000_000 < int(c["step_ns"]) < 10_000_000_000, c
     after = calls[calls.index(s[-1]) + 1:]
+    assert len([c for c in after if int(c["modes"], 16) & 0x0018 == 0x0018]) >= 2, calls
     freq_calls = [c for c in after if int(c["modes"], 16) & 0x0002]
     assert freq_calls, calls
     # Slewing 2 s: beyond the kernel's 500 ppm, so the tick length is changed too.
