@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -198,7 +199,12 @@ int ntp_server_start(struct tockd *d)
     bool any_allowed =
         acl_any_allowed(d->ntp_acl, AF_INET) || acl_any_allowed(d->ntp_acl, AF_INET6);
     if (conf->port == 0 || !any_allowed) {
-        log_info("NTP server off (%s)", conf->port == 0 ? "port 0" : "no allow directive");
+        /* Rules that exist but allow nobody (`deny all` after the allows) were warned about
+         * with their lines when the configuration was read. */
+        log_info("NTP server off (%s)", conf->port == 0 ? "port 0"
+                                        : conf->ntp_acl.n_rules == 0
+                                            ? "no allow directive"
+                                            : "the access rules allow no address");
         return 0;
     }
     struct ntp_server *s = calloc(1, sizeof(*s));
@@ -234,11 +240,32 @@ int ntp_server_start(struct tockd *d)
     return 0;
 }
 
+/* What the server did, in one line at exit: the serverstats totals and tock's own count of
+ * what was dropped before the rate limiter (no other report shows those yet). */
+static void log_totals(const struct tockd *d)
+{
+    const struct server_stats *st = &d->stats;
+    char reasons[256];
+    size_t used = 0;
+    reasons[0] = '\0';
+    for (int r = 0; r < SERVER_DROP_N && used < sizeof(reasons); r++) {
+        int n = snprintf(reasons + used, sizeof(reasons) - used, "%s%s=%llu", r ? " " : "",
+                         server_drop_reason_name((enum server_drop_reason)r),
+                         (unsigned long long)st->dropped[r]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    log_info("NTP server: %llu received, %llu rate-limited; silently dropped: %s",
+             (unsigned long long)st->ntp_hits, (unsigned long long)st->ntp_drops, reasons);
+}
+
 void ntp_server_stop(struct tockd *d)
 {
     struct ntp_server *s = d->server;
     if (!s)
         return;
+    log_totals(d);
     for (int i = 0; i < s->n_fds; i++) {
         loop_remove_fd(d->loop, s->fds[i]);
         close(s->fds[i]);
