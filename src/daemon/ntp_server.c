@@ -59,6 +59,23 @@ static enum server_drop_reason parse_error_reason(int err)
     }
 }
 
+/* Parses a request. The NTPv4 full-digest MACs of ntpd/ntpsec clients, which the codec
+ * refuses (see mac.h), are recognised here: *full_auth gets their MAC verdict (the view
+ * then holds the header only), MAC_NONE for every other packet. */
+static int parse_request(const struct tockd *d, const struct udp_msg *m,
+                         struct ntp_packet_view *req, enum mac_result *full_auth, uint32_t *key_id)
+{
+    *full_auth = MAC_NONE;
+    int err = ntp_packet_parse(m->buf, m->len, req);
+    if (err != NTP_ERR_EXT_FIELD && err != NTP_ERR_MAC)
+        return err;
+    enum mac_result r = mac_check_v4_full_digest(d->keys, m->buf, m->len, key_id);
+    if (r == MAC_NONE || ntp_packet_parse(m->buf, NTP_HEADER_LEN, req) != NTP_OK)
+        return err;
+    *full_auth = r;
+    return NTP_OK;
+}
+
 /* One request, in chronyd's order (inventory 7.1): parse, access check, mode, client log
  * and rate limit, authentication, reply. Every silent drop is counted. */
 static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_msg *m)
@@ -73,7 +90,9 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
         st->dropped[SERVER_DROP_BAD_LENGTH]++;
         return;
     }
-    int err = ntp_packet_parse(m->buf, m->len, &req);
+    uint32_t key_id = 0;
+    enum mac_result full_auth;
+    int err = parse_request(d, m, &req, &full_auth, &key_id);
     if (err != NTP_OK) {
         st->dropped[parse_error_reason(err)]++;
         return;
@@ -97,8 +116,8 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
     if (verdict == CLIENTLOG_DROP)
         return; /* counted by the client log */
 
-    uint32_t key_id = 0;
-    enum mac_result auth = mac_check(d->keys, m->buf, &req, &key_id);
+    enum mac_result auth =
+        full_auth != MAC_NONE ? full_auth : mac_check(d->keys, m->buf, &req, &key_id);
     if (auth == MAC_BAD) {
         st->dropped[SERVER_DROP_BAD_AUTH]++;
         return;
@@ -129,7 +148,8 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
     tockd_now(d, &tx);
     ntp_reply_stamp_transmit(reply, &tx, d->precision, &s->history, rand_u32_cb, NULL);
     if (auth == MAC_VALID) {
-        len = mac_append(d->keys, key_id, req.h.version, reply, len, sizeof(reply));
+        int form = full_auth != MAC_NONE ? MAC_FORM_FULL_DIGEST : req.h.version;
+        len = mac_append(d->keys, key_id, form, reply, len, sizeof(reply));
         if (len == 0 || len > m->len) {
             st->dropped[SERVER_DROP_BAD_AUTH]++;
             return;

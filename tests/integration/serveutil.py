@@ -121,14 +121,17 @@ def candm_burst(server, port, n, source=None, timeout=1.0):
 
 # ---- keys ----
 
-NTPD_TYPE = {"MD5": "MD5", "SHA1": "SHA1", "SHA256": "SHA256", "AES128": "AES128CMAC"}
+# ntpsec's names (ntp.keys(5)): OpenSSL digest names, and AES128CMAC for AES-128-CMAC
+# (ntpsec has no AES-256 CMAC).
+NTPD_TYPE = {"MD5": "MD5", "SHA1": "SHA1", "SHA256": "SHA256", "SHA384": "SHA384",
+             "SHA512": "SHA512", "AES128": "AES128CMAC", "AES256": "AES256CMAC"}
 
 
 def write_keyfiles(directory, keys):
-    """keys: [(id, type, key bytes)]. Writes chrony.keys (chrony's format, HEX: keys) and
-    ntp.keys (ntpd/ntpsec's format: `ID TYPE HEXKEY`, hex without prefix for keys longer
-    than 20 bytes... ntpsec takes 40 hex digits or more as hex; shorter keys are written in
-    hex too, ntpsec reads any key longer than 20 characters as hex). Returns both paths."""
+    """keys: [(id, type, key bytes)]. Writes chrony.keys in chrony's format (`ID TYPE
+    HEX:KEY`, mode 0640) and ntp.keys in ntpd/ntpsec's (`ID TYPE KEY`: no HEX: prefix -
+    ntpsec reads a key longer than 20 characters as hex, so keys here must be at least 11
+    bytes - and its own type names). Returns both paths."""
     chrony = os.path.join(directory, "chrony.keys")
     ntpd = os.path.join(directory, "ntp.keys")
     with open(chrony, "w", encoding="ascii") as f:
@@ -136,6 +139,7 @@ def write_keyfiles(directory, keys):
             f.write(f"{kid} {ktype} HEX:{key.hex().upper()}\n")
     with open(ntpd, "w", encoding="ascii") as f:
         for kid, ktype, key in keys:
+            assert len(key) >= 11, "ntpsec would read a short hex key as ASCII"
             f.write(f"{kid} {NTPD_TYPE[ktype]} {key.hex()}\n")
     os.chmod(chrony, 0o640)
     os.chmod(ntpd, 0o600)
