@@ -7,14 +7,14 @@ tools an operator would use: ntpdate -q and sntp (Debian 12: ntpsec's ntpdig und
 the real chronyc, and raw packets where a count must be exact.
 """
 import re
+import socket
 import subprocess
 
-import pytest
-
-from conftest import needs_root, require_tool
+from conftest import TOCKD, free_udp_port, needs_root, require_tool
 from nettopo import Topology
 from serveutil import (chronyc, chronyc_clients_csv, clients, drop_summary, serverstats,
                        tockctl, wait_until)
+from tockutil import exchange, request
 
 TUTORIAL_ALLOW = "allow 192.168.1.0/24\nallow 10.0.0.0/8\nallow 172.16.0.0/12\n"
 
@@ -95,7 +95,6 @@ def test_deny_all_after_the_allow_lines_denies_everyone_and_says_so(tockd, netns
     conf_text = f"port 123\n{TUTORIAL_ALLOW}\ndeny all\nlocal stratum 10\ncmdport 0\n"
     conf = tmp_path / "tutorial.conf"
     conf.write_text(conf_text)
-    from conftest import TOCKD
     q = subprocess.run([str(TOCKD), "-Q", "-f", str(conf)], capture_output=True, text=True,
                        timeout=20)
     assert q.returncode == 0, q.stderr  # a warning, not an error: chronyd accepts it too
@@ -172,3 +171,27 @@ def test_clients_report_lists_namespaced_clients_with_their_hits(tockd, netns):
     after = chronyc_clients_csv(d.socket)
     assert all(f[1] == "0" for f in after.values()), after
     assert wait_until(lambda: d.alive(), 1)
+
+
+def test_clientloglimit_bounds_the_log_and_counts_evictions(tockd):
+    """A small `clientloglimit` holds few records; 200 distinct client addresses (127.0.1.x
+    on loopback) all get answers, every address that found no room evicted a record and
+    was counted in "Client log records dropped", and `clients` lists what is left."""
+    port = free_udp_port()
+    # 4096 bytes at 80 bytes a record, with room for a doubling: 2 slots of 16 records.
+    d = tockd(f"port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.0/8\nlocal stratum 10\n"
+              f"cmdport 0\nclientloglimit 4096\n", wait=r"serving NTP on 127.0.0.1")
+    n = 200
+    for i in range(n):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((f"127.0.1.{i + 1}", 0))
+            s.settimeout(1.0)
+            s.sendto(request(), ("127.0.0.1", port))
+            assert len(s.recv(1024)) == 48
+    stats = serverstats(d.socket)
+    table = clients(d.socket)
+    assert stats["ntp_packets_received"] == n
+    assert len(table) <= 32, len(table)
+    assert stats["client_log_records_dropped"] == n - len(table), (stats, len(table))
+    assert all(e["ntp"]["hits"] == 1 for e in table.values())
+    assert exchange("127.0.0.1", port, request()) is not None

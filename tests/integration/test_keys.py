@@ -14,13 +14,11 @@ import hashlib
 import os
 import re
 import socket
-import stat
 import struct
 import subprocess
 import threading
 import time
 
-import pytest
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import algorithms
 

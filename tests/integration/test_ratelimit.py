@@ -28,7 +28,7 @@ import time
 from chronyd_util import chronyd
 from conftest import free_udp_port, needs_root
 from nettopo import Topology
-from serveutil import candm_burst, clients, serverstats
+from serveutil import clients, serverstats
 from tockutil import NTP_EPOCH, parse, to_ntp
 
 RATE = 0x52415445
