@@ -20,6 +20,7 @@ and the daemon's counters must account for every request exactly.
 import json
 import math
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -28,7 +29,7 @@ import time
 from chronyd_util import chronyd
 from conftest import free_udp_port, needs_root
 from nettopo import Topology
-from serveutil import clients, serverstats
+from serveutil import chronyc, clients, serverstats, tockctl
 from tockutil import NTP_EPOCH, parse, to_ntp
 
 RATE = 0x52415445
@@ -245,3 +246,21 @@ def test_cmdratelimit_on_a_remote_command_client(tockd, netns):
     assert table["192.168.1.10"]["cmd"]["hits"] >= n + 1
     assert table["192.168.1.10"]["cmd"]["drops"] == n - answered
     assert table["127.0.0.1"]["cmd"]["drops"] == 0
+
+
+def test_noclientlog_serves_without_records_and_refuses_rate_limits(tockd):
+    """`noclientlog`: requests are answered and counted in serverstats, but no record is
+    kept (`clients` gets chrony's 519 from both tockctl and chronyc); together with a
+    `ratelimit` it is refused at start-up with both lines."""
+    port = free_udp_port()
+    d = tockd(limited_config(port, "noclientlog"), wait=r"serving NTP on 127.0.0.1")
+    assert len(burst(port, 20, "127.0.0.9")) == 20
+    assert serverstats(d.socket)["ntp_packets_received"] == 20
+    for r in (tockctl(d.socket, "clients"), chronyc(d.socket, "clients")):
+        assert r.returncode != 0
+        assert "519 Client logging is not active in the daemon" in r.stdout + r.stderr
+    bad = tockd(limited_config(free_udp_port(), "noclientlog\nratelimit interval 1"),
+                expect_running=False)
+    assert bad.proc.wait(10) == 1
+    assert re.search(r"tock\.conf:6: error: noclientlog: rate limiting cannot be enabled "
+                     r"with noclientlog: ratelimit at \S+tock\.conf:7", bad.log()), bad.log()
