@@ -56,7 +56,7 @@ static void on_udp(void *ctx, int fd, short revents)
         struct udp_msg *m = &c->batch->msgs[i];
         /* Non-loopback senders must pass cmdallow/cmddeny (loopback always may). */
         if (!acl_allowed(d->cmd_acl, &m->from.ip)) {
-            d->stats.dropped[SERVER_DROP_DENIED]++;
+            d->stats.cmd_denied++;
             continue;
         }
         if (!plausible_request(m->buf, m->len, m->truncated))

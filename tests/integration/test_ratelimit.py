@@ -29,7 +29,7 @@ import time
 from chronyd_util import chronyd
 from conftest import free_udp_port, needs_root
 from nettopo import Topology
-from serveutil import chronyc, clients, serverstats, tockctl
+from serveutil import chronyc, clients, drop_summary, serverstats, tockctl
 from tockutil import NTP_EPOCH, parse, to_ntp
 
 RATE = 0x52415445
@@ -205,7 +205,8 @@ def test_cmdratelimit_on_a_remote_command_client(tockd, netns):
     topo = Topology(netns)
     lan = topo.add_client("lan", "192.168.1.10/24", "192.168.1.1")
     other = topo.add_client("other", "198.51.100.7/24", "198.51.100.1")
-    d = tockd("port 0\nlocal stratum 10\ncmdport 323\nbindcmdaddress 0.0.0.0\n"
+    d = tockd("port 123\nallow 192.168.1.0/24\nlocal stratum 10\ncmdport 323\n"
+              "bindcmdaddress 0.0.0.0\n"
               "cmdallow 192.168.1.0/24\ncmdratelimit interval 2 burst 4 leak 2\n",
               netns=topo.server, wait=r"command port on 0\.0\.0\.0 port 323")
     code = ("from serveutil import candm_burst\n"
@@ -246,6 +247,9 @@ def test_cmdratelimit_on_a_remote_command_client(tockd, netns):
     assert table["192.168.1.10"]["cmd"]["hits"] >= n + 1
     assert table["192.168.1.10"]["cmd"]["drops"] == n - answered
     assert table["127.0.0.1"]["cmd"]["drops"] == 0
+    # The refused command packets are not NTP drops.
+    assert d.stop() == 0
+    assert drop_summary(d.log())["denied"] == 0
 
 
 def test_noclientlog_serves_without_records_and_refuses_rate_limits(tockd):
