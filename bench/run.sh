@@ -81,17 +81,25 @@ start() {
         $(pin 0) chronyd -x -u root -d -f "$work/chronyd.conf" 2>"$work/chronyd.log" &
     fi
     server_pid=$!
-    sleep 1
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        cat "$work/$1.log"
-        exit 1
-    fi
-    # The server must answer at all (and be the one on this port) before the run.
-    if ! $(pin 1) "$build/bench/ntpload" -a 127.0.0.1 -p "$port" -s 4 -w 1 -d 0.3 |
-        grep -qv 'replies=0 '; then
-        echo "$1 does not answer on port $port" >&2
-        exit 1
-    fi
+    # The server must answer at all (and be the one on this port) before the run; on a
+    # busy machine start-up can take a few seconds.
+    tries=0
+    while :; do
+        sleep 0.5
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            cat "$work/$1.log"
+            exit 1
+        fi
+        if $(pin 1) "$build/bench/ntpload" -a 127.0.0.1 -p "$port" -s 4 -w 1 -d 0.3 |
+            grep -qv 'replies=0 '; then
+            break
+        fi
+        tries=$((tries + 1))
+        if [ "$tries" -ge 20 ]; then
+            echo "$1 does not answer on port $port" >&2
+            exit 1
+        fi
+    done
 }
 
 stop() {
