@@ -5,7 +5,13 @@
  * window of requests in flight: every reply is answered with a new request. Lost requests
  * are re-sent after a short stall. Runs for a bounded time and prints the reply rate.
  *
- *   ntpload -a 127.0.0.1 -p PORT [-s SOCKETS] [-w WINDOW] [-d SECONDS] [-n NTS_FILE]
+ *   ntpload -a 127.0.0.1 -p PORT [-s SOCKETS] [-w WINDOW] [-d SECONDS] [-n NTS_FILE] [-f]
+ *
+ * -f (flood): open loop instead. Every socket keeps sending WINDOW requests per round as
+ * fast as the kernel takes them, whatever comes back, so the server is saturated even when
+ * it drops most requests (rate limiting, access control). Replies are counted as they come.
+ * What the server actually processed is read from its own counters (bench/run.sh), not
+ * from `sent`: under overload the kernel drops what the server cannot read.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -67,8 +73,9 @@ int main(int argc, char **argv)
     int port = 123, n_sockets = 64, window = 4;
     double duration = 5.0;
     const char *payload_file = NULL;
+    int flood = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "a:p:s:w:d:n:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:s:w:d:n:f")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -76,9 +83,10 @@ int main(int argc, char **argv)
         case 'w': window = atoi(optarg); break;
         case 'd': duration = atof(optarg); break;
         case 'n': payload_file = optarg; break;
+        case 'f': flood = 1; break;
         default:
             fprintf(stderr, "usage: ntpload -a ADDR -p PORT [-s SOCKETS] [-w WINDOW] "
-                            "[-d SECONDS] [-n REQUEST_FILE]\n");
+                            "[-d SECONDS] [-n REQUEST_FILE] [-f]\n");
             return 2;
         }
     }
@@ -139,7 +147,33 @@ int main(int argc, char **argv)
     }
     double last_check = start;
     static uint8_t bufs[BATCH][1500];
-    while (1) {
+    while (flood) {
+        double t = now();
+        if (t >= end)
+            break;
+        if (warm_time == 0 && t >= warm) {
+            warm_time = t;
+            received_at_warm = received;
+        }
+        for (int i = 0; i < n_sockets; i++) {
+            struct mmsghdr msgs[BATCH];
+            struct iovec iov[BATCH];
+            memset(msgs, 0, sizeof(msgs));
+            for (int k = 0; k < BATCH; k++) {
+                iov[k].iov_base = bufs[k];
+                iov[k].iov_len = sizeof(bufs[k]);
+                msgs[k].msg_hdr.msg_iov = &iov[k];
+                msgs[k].msg_hdr.msg_iovlen = 1;
+            }
+            int r = recvmmsg(clients[i].fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+            for (int k = 0; k < r; k++)
+                if (msgs[k].msg_len >= 48 && (bufs[k][0] & 7) == 4)
+                    received++;
+            clients[i].outstanding = 0;
+            send_requests(&clients[i], window, &sent);
+        }
+    }
+    while (!flood) {
         double t = now();
         if (t >= end)
             break;

@@ -60,6 +60,25 @@ enum mac_result mac_check(const struct keys_table *keys, const uint8_t *pkt,
     return MAC_VALID;
 }
 
+enum mac_result mac_check_v4_full_digest(const struct keys_table *keys, const uint8_t *pkt,
+                                         size_t len, uint32_t *key_id)
+{
+    struct keys_info info;
+    if (len < NTP_HEADER_LEN + 4 || len > NTP_HEADER_LEN + NTP_MAX_MAC_LEN ||
+        ((pkt[0] >> 3) & 7) != 4)
+        return MAC_NONE;
+    size_t field = len - NTP_HEADER_LEN;
+    uint32_t id = rd32(pkt + NTP_HEADER_LEN);
+    if (!keys_lookup(keys, id, &info) || info.digest_len <= V4_MAX_DIGEST ||
+        field != 4 + info.digest_len)
+        return MAC_NONE;
+    if (!field_valid(keys, pkt, NTP_HEADER_LEN, field, info.digest_len))
+        return MAC_BAD;
+    if (key_id)
+        *key_id = id;
+    return MAC_VALID;
+}
+
 size_t mac_field_len(const struct keys_table *keys, uint32_t key_id, int version)
 {
     size_t digest = digest_len_for(keys, key_id, version);

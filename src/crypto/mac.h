@@ -49,6 +49,22 @@ size_t mac_field_len(const struct keys_table *keys, uint32_t key_id, int version
 size_t mac_append(const struct keys_table *keys, uint32_t key_id, int version, uint8_t *pkt,
                   size_t len, size_t cap);
 
+/* ntpd and ntpsec clients (e.g. `ntpdig -k FILE -a N` with a SHA256 key) send the FULL
+ * digest in NTPv4 requests: 4 + 28..64 bytes right after the header. RFC 7822 allows at
+ * most 24 bytes there, so ntp_packet_parse refuses such a packet as a malformed extension
+ * field, and chronyd 4.3 drops it. tock answers it when nothing else can be made of the
+ * packet: for a packet ntp_packet_parse refused with NTP_ERR_EXT_FIELD or NTP_ERR_MAC,
+ * this returns MAC_NONE unless the packet is NTPv4 and its trailer is exactly one MAC
+ * field whose key is known and whose full digest is longer than 20 bytes and exactly
+ * fills the trailer; then MAC_VALID (sets *key_id) or MAC_BAD (wrong digest). The reply
+ * goes back in the same form: mac_append(..., MAC_FORM_FULL_DIGEST, ...). */
+enum mac_result mac_check_v4_full_digest(const struct keys_table *keys, const uint8_t *pkt,
+                                         size_t len, uint32_t *key_id);
+
+/* The `version` to pass to mac_append for the full, untruncated digest (the NTPv1-3 form,
+ * also used for the replies of mac_check_v4_full_digest). */
+#define MAC_FORM_FULL_DIGEST 3
+
 /* Client side: whether a reply parsed by ntp_packet_parse carries a valid MAC under
  * key_id (an unauthenticated reply to an authenticated request is not valid). */
 bool mac_reply_valid(const struct keys_table *keys, uint32_t key_id, const uint8_t *pkt,

@@ -105,10 +105,13 @@ int tockd_keys_load(struct tockd *d)
             log_err("cannot read keyfile %s: %s", path, strerror(errno));
             return -1;
         }
-        if (st.st_mode & 0007)
-            log_warn("keyfile %s is accessible by others (mode %04o): run chmod 640 %s "
+        /* chronyd's rule (4.4+): read or write permission for others; execute alone is
+         * harmless. */
+        if (st.st_mode & 0006)
+            log_warn("keyfile %s is %s by others (mode %04o): run chmod 640 %s "
                      "(and chgrp it to the daemon's group)",
-                     path, (unsigned)(st.st_mode & 07777), path);
+                     path, st.st_mode & 0004 ? "readable" : "writable",
+                     (unsigned)(st.st_mode & 07777), path);
         struct keys_diags diags;
         keys = keys_parse(path, text, len, &diags);
         explicit_bzero(text, len);

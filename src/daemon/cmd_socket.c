@@ -35,6 +35,15 @@ struct cmd_socket {
     struct udp_batch *batch;
 };
 
+/* chronyd's first two checks (inventory 3.5, steps 1-2), made before the client log sees
+ * the packet: what fails them is not a command request and is neither counted nor
+ * rate-limited, only dropped (cmd_server_handle() drops it too). */
+static bool plausible_request(const uint8_t *buf, size_t len, bool truncated)
+{
+    return !truncated && len >= CANDM_REPLY_HEADER_LEN && len <= CANDM_MAX_REQUEST_LEN &&
+           buf[1] == 1 /* request */ && buf[2] == 0 && buf[3] == 0;
+}
+
 static void on_udp(void *ctx, int fd, short revents)
 {
     struct cmd_socket *c = ctx;
@@ -47,9 +56,11 @@ static void on_udp(void *ctx, int fd, short revents)
         struct udp_msg *m = &c->batch->msgs[i];
         /* Non-loopback senders must pass cmdallow/cmddeny (loopback always may). */
         if (!acl_allowed(d->cmd_acl, &m->from.ip)) {
-            d->stats.dropped[SERVER_DROP_DENIED]++;
+            d->stats.cmd_denied++;
             continue;
         }
+        if (!plausible_request(m->buf, m->len, m->truncated))
+            continue;
         tockd_now(d, &now);
         if (clientlog_access(d->clientlog, CLIENTLOG_CMD, &m->from.ip, &now) != CLIENTLOG_ANSWER)
             continue; /* counted by the client log */
@@ -83,7 +94,7 @@ static void on_unix(void *ctx, int fd, short revents)
     mh.msg_control = control.buf;
     mh.msg_controllen = sizeof(control.buf);
     ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
-    if (n < 0)
+    if (n < 0 || !plausible_request(req, (size_t)n, (mh.msg_flags & MSG_TRUNC) != 0))
         return;
     tockd_now(d, &now);
     struct tock_ip unix_addr = {.family = AF_UNSPEC};

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,6 +62,23 @@ static enum server_drop_reason parse_error_reason(int err)
     }
 }
 
+/* Parses a request. The NTPv4 full-digest MACs of ntpd/ntpsec clients, which the codec
+ * refuses (see mac.h), are recognised here: *full_auth gets their MAC verdict (the view
+ * then holds the header only), MAC_NONE for every other packet. */
+static int parse_request(const struct tockd *d, const struct udp_msg *m,
+                         struct ntp_packet_view *req, enum mac_result *full_auth, uint32_t *key_id)
+{
+    *full_auth = MAC_NONE;
+    int err = ntp_packet_parse(m->buf, m->len, req);
+    if (err != NTP_ERR_EXT_FIELD && err != NTP_ERR_MAC)
+        return err;
+    enum mac_result r = mac_check_v4_full_digest(d->keys, m->buf, m->len, key_id);
+    if (r == MAC_NONE || ntp_packet_parse(m->buf, NTP_HEADER_LEN, req) != NTP_OK)
+        return err;
+    *full_auth = r;
+    return NTP_OK;
+}
+
 /* One request, in chronyd's order (inventory 7.1): parse, access check, mode, client log
  * and rate limit, authentication, reply. Every silent drop is counted. */
 static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_msg *m)
@@ -75,7 +93,9 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
         st->dropped[SERVER_DROP_BAD_LENGTH]++;
         return;
     }
-    int err = ntp_packet_parse(m->buf, m->len, &req);
+    uint32_t key_id = 0;
+    enum mac_result full_auth;
+    int err = parse_request(d, m, &req, &full_auth, &key_id);
     if (err != NTP_OK) {
         st->dropped[parse_error_reason(err)]++;
         return;
@@ -99,8 +119,8 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
     if (verdict == CLIENTLOG_DROP)
         return; /* counted by the client log */
 
-    uint32_t key_id = 0;
-    enum mac_result auth = mac_check(d->keys, m->buf, &req, &key_id);
+    enum mac_result auth =
+        full_auth != MAC_NONE ? full_auth : mac_check(d->keys, m->buf, &req, &key_id);
     if (auth == MAC_BAD) {
         st->dropped[SERVER_DROP_BAD_AUTH]++;
         return;
@@ -152,7 +172,8 @@ static void serve_one(struct ntp_server *s, int fd, bool wildcard, struct udp_ms
     tockd_now(d, &tx);
     ntp_reply_stamp_transmit(reply, &tx, d->precision, &s->history, rand_u32_cb, NULL);
     if (auth == MAC_VALID) {
-        len = mac_append(d->keys, key_id, req.h.version, reply, len, sizeof(reply));
+        int form = full_auth != MAC_NONE ? MAC_FORM_FULL_DIGEST : req.h.version;
+        len = mac_append(d->keys, key_id, form, reply, len, sizeof(reply));
         if (len == 0 || len > m->len) {
             st->dropped[SERVER_DROP_BAD_AUTH]++;
             return;
@@ -240,7 +261,12 @@ int ntp_server_start(struct tockd *d)
     bool any_allowed =
         acl_any_allowed(d->ntp_acl, AF_INET) || acl_any_allowed(d->ntp_acl, AF_INET6);
     if (conf->port == 0 || !any_allowed) {
-        log_info("NTP server off (%s)", conf->port == 0 ? "port 0" : "no allow directive");
+        /* Rules that exist but allow nobody (`deny all` after the allows) were warned about
+         * with their lines when the configuration was read. */
+        log_info("NTP server off (%s)", conf->port == 0 ? "port 0"
+                                        : conf->ntp_acl.n_rules == 0
+                                            ? "no allow directive"
+                                            : "the access rules allow no address");
         return 0;
     }
     struct ntp_server *s = calloc(1, sizeof(*s));
@@ -276,11 +302,32 @@ int ntp_server_start(struct tockd *d)
     return 0;
 }
 
+/* What the server did, in one line at exit: the serverstats totals and tock's own count of
+ * what was dropped before the rate limiter (no other report shows those yet). */
+static void log_totals(const struct tockd *d)
+{
+    const struct server_stats *st = &d->stats;
+    char reasons[256];
+    size_t used = 0;
+    reasons[0] = '\0';
+    for (int r = 0; r < SERVER_DROP_N && used < sizeof(reasons); r++) {
+        int n = snprintf(reasons + used, sizeof(reasons) - used, "%s%s=%llu", r ? " " : "",
+                         server_drop_reason_name((enum server_drop_reason)r),
+                         (unsigned long long)st->dropped[r]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    log_info("NTP server: %llu received, %llu rate-limited; silently dropped: %s",
+             (unsigned long long)st->ntp_hits, (unsigned long long)st->ntp_drops, reasons);
+}
+
 void ntp_server_stop(struct tockd *d)
 {
     struct ntp_server *s = d->server;
     if (!s)
         return;
+    log_totals(d);
     for (int i = 0; i < s->n_fds; i++) {
         loop_remove_fd(d->loop, s->fds[i]);
         close(s->fds[i]);

@@ -57,8 +57,11 @@ struct server_stats {
     uint64_t ntp_hw_rx_timestamps;
     uint64_t ntp_hw_tx_timestamps;
 
-    /* tock: packets dropped silently before the rate limiter, by reason. */
+    /* tock: NTP packets dropped silently before the rate limiter, by reason. */
     uint64_t dropped[SERVER_DROP_N];
+    /* tock: command packets from UDP senders that cmdallow/cmddeny refuse (dropped
+     * silently and, as in chronyd, not in cmd_hits). */
+    uint64_t cmd_denied;
 };
 
 /* The source of a packet timestamp, as chronyd's 'D', 'K', 'H'. */

@@ -313,6 +313,50 @@ static void client_version_and_long_v4_macs(void **state)
     keys_free(t);
 }
 
+/* ntpd/ntpsec clients: NTPv4 with the full digest of a long key, which the codec refuses;
+ * mac_check_v4_full_digest() accepts exactly that shape. */
+static void v4_full_digest_of_ntpd_clients(void **state)
+{
+    (void)state;
+    struct keys_table *t = load();
+    uint8_t pkt[NTP_MAX_PACKET_LEN];
+    struct ntp_packet_view v;
+    uint32_t id = 0;
+
+    size_t len = with_mac(pkt, 4, 30, SHA256_V4, 32); /* what ntpdig -a 30 sends */
+    assert_int_equal(len, 84);
+    assert_int_equal(ntp_packet_parse(pkt, len, &v), NTP_ERR_EXT_FIELD);
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, len, &id), MAC_VALID);
+    assert_int_equal(id, 30);
+    pkt[len - 1] ^= 0x80;
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, len, NULL), MAC_BAD);
+
+    /* Not that shape: NONE, and the caller keeps its parse error. */
+    len = with_mac(pkt, 4, 30, SHA256_V4, 28); /* truncated to neither 20 nor 32 */
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, len, NULL), MAC_NONE);
+    len = with_mac(pkt, 3, 30, SHA256_V3, 32); /* NTPv3: the codec's own MAC form */
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, len, NULL), MAC_NONE);
+    len = with_mac(pkt, 4, 99, SHA256_V4, 32); /* unknown key */
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, len, NULL), MAC_NONE);
+    len = with_mac(pkt, 4, 20, SHA256_V4, 24); /* SHA1: its full digest fits NTPv4 */
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, len, NULL), MAC_NONE);
+    header(pkt, 4);
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, NTP_HEADER_LEN, NULL), MAC_NONE);
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, NTP_HEADER_LEN + 2, NULL), MAC_NONE);
+
+    /* SHA512: the longest (68-byte) field; the reply is built in the same form. */
+    header(pkt, 4);
+    len = mac_append(t, 60, MAC_FORM_FULL_DIGEST, pkt, NTP_HEADER_LEN, sizeof(pkt));
+    assert_int_equal(len, NTP_HEADER_LEN + 68);
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, len, &id), MAC_VALID);
+    assert_int_equal(id, 60);
+    header(pkt, 4);
+    wr32(pkt + NTP_HEADER_LEN, 60);
+    memset(pkt + NTP_HEADER_LEN + 4, 0, 68); /* one byte longer than the digest */
+    assert_int_equal(mac_check_v4_full_digest(t, pkt, NTP_HEADER_LEN + 72, NULL), MAC_NONE);
+    keys_free(t);
+}
+
 /* ---- differential check against OpenSSL ---- */
 
 static size_t openssl_mac(enum keys_type type, const uint8_t *key, size_t key_len,
@@ -384,6 +428,7 @@ int main(void)
         cmocka_unit_test(extension_fields_and_malformed_trailers),
         cmocka_unit_test(replies_match_request_form),
         cmocka_unit_test(client_version_and_long_v4_macs),
+        cmocka_unit_test(v4_full_digest_of_ntpd_clients),
         cmocka_unit_test(agrees_with_openssl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
