@@ -108,7 +108,7 @@ static void emit_reply_events(const struct sync_engine *e, int idx, uint32_t mea
     }
 }
 
-static void emit_selection(const struct sync_engine *e)
+static void emit_selection(const struct sync_engine *e, const struct timespec *now)
 {
     if (!e->p.observer)
         return;
@@ -118,6 +118,7 @@ static void emit_selection(const struct sync_engine *e)
             continue;
         struct sync_event ev = {.kind = SYNC_EVENT_SELECTION, .source = i, .ip = &s->ip};
         struct sync_event_selection *x = &ev.u.selection;
+        x->time = *now;
         x->letter = select_status_letter(s->sel.status);
         x->options = s->sel.options;
         x->reach = s->ntp.reach;
@@ -404,7 +405,7 @@ static void run_selection(struct sync_engine *e, int updated, const struct times
     select_run(&st, ptrs, n, upd, &sp, &now, &res);
     e->sel.selected = st.selected >= 0 ? map[st.selected] : -1;
 
-    emit_selection(e);
+    emit_selection(e, &now);
 
     if (res.update) {
         struct sync_source *s = &e->src[e->sel.selected];

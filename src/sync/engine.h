@@ -63,8 +63,9 @@ struct sync_event_statistics {
 };
 
 struct sync_event_selection {
-    char letter;      /* select_status_letter() */
-    unsigned options; /* SELECT_OPT_* in effect */
+    struct timespec time; /* of the selection */
+    char letter;          /* select_status_letter() */
+    unsigned options;     /* SELECT_OPT_* in effect */
     uint8_t reach;
     double score, last_sample_ago, lo_limit, hi_limit;
 };
