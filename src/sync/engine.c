@@ -52,6 +52,7 @@ static void emit_tracking(struct sync_engine *e, const struct timespec *now, boo
     if (!e->p.observer)
         return;
     t->time = *now;
+    t->update = update;
     if (update) {
         t->ref_id = e->ref.refid;
         t->ip = e->ref.ref_ip;

@@ -72,6 +72,7 @@ struct sync_event_selection {
 
 struct sync_event_tracking {
     struct timespec time;
+    bool update; /* a reference update; false: unsynchronised (at start, or lost) */
     uint32_t ref_id;
     struct tock_ip ip; /* AF_UNSPEC: show the refid (local reference) */
     int stratum;

@@ -91,6 +91,7 @@ static void test_observer_simulation(void **state)
      * dispersion 1 s, maximum error 1.5 s (1/2 + 1), skew unknown (1e6 ppm). */
     assert_int_equal(rec.first.kind, SYNC_EVENT_TRACKING);
     const struct sync_event_tracking *t0 = &rec.first.u.tracking;
+    assert_false(t0->update);
     assert_int_equal(t0->stratum, 0);
     assert_int_equal(t0->ip.family, AF_INET);
     assert_int_equal(t0->ref_id, 0);
@@ -115,6 +116,7 @@ static void test_observer_simulation(void **state)
     /* One tracking line per reference update, plus the first. */
     assert_int_equal(rec.n_track, e->updates + 1);
     const struct sync_event_tracking *t = &rec.last_track.u.tracking;
+    assert_true(t->update);
     assert_int_equal(t->stratum, e->ref.stratum);
     assert_int_equal(t->stratum, 2);
     assert_int_equal(t->ref_id, e->ref.refid);
@@ -287,6 +289,7 @@ static void test_observer_measurements(void **state)
     int before = rec.n_track;
     sync_notify_unknown_step(&e, &later);
     assert_int_equal(rec.n_track, before + 1);
+    assert_false(rec.last_track.u.tracking.update);
     assert_int_equal(rec.last_track.u.tracking.stratum, 0);
     assert_int_equal(rec.last_track.u.tracking.leap, 3);
     assert_int_equal(rec.last_track.u.tracking.combined, 0);
