@@ -22,6 +22,8 @@ struct keys_table;
 struct clock_driver;
 struct ntp_server;
 struct cmd_socket;
+struct statlog;
+struct metrics;
 
 struct tockd {
     const struct tock_config *conf;
@@ -57,6 +59,10 @@ struct tockd {
 
     struct ntp_server *server;
     struct cmd_socket *cmd;
+
+    /* Monitoring: statistics log files (statlog.c), Prometheus endpoint (metrics.c). */
+    struct statlog *statlog;
+    struct metrics *metrics;
 };
 
 /* Builds the access tables (hostnames resolved now), the client log and the key table.

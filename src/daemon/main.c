@@ -18,6 +18,7 @@
 #include "daemon/loop.h"
 #include "daemon/ntp_server.h"
 #include "daemon/pidfile.h"
+#include "daemon/statlog.h"
 
 #ifndef TOCK_SYSCONFDIR
 #define TOCK_SYSCONFDIR "/etc"
@@ -312,7 +313,7 @@ static struct clock_driver *make_clock_driver(const struct options *o,
 
 void tockd_cyclelogs(struct tockd *d)
 {
-    (void)d;
+    tockd_statlog_cycle(d);
     log_info("log files reopened");
 }
 
@@ -384,6 +385,7 @@ int main(int argc, char **argv)
     d.precision = clock_measure_precision(d.clock, conf.clockprecision, &d.precision_s);
     log_info("tockd %s starting (clock driver %s, precision 2^%d s)", TOCK_VERSION, d.clock->name,
              d.precision);
+    tockd_statlog_start(&d); /* before the engine: its first event is a tracking line */
     if (tockd_sync_init(&d) < 0)
         goto out;
     if (tockd_access_init(&d) < 0)
@@ -406,6 +408,7 @@ out:
     tockd_sources_stop(&d);
     ntp_server_stop(&d);
     tockd_sync_shutdown(&d);
+    tockd_statlog_stop(&d);
     tockd_access_free(&d);
     if (d.clock)
         d.clock->destroy(d.clock);
