@@ -16,6 +16,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/metrics.h"
 #include "daemon/ntp_server.h"
 #include "daemon/pidfile.h"
 #include "daemon/statlog.h"
@@ -396,6 +397,8 @@ int main(int argc, char **argv)
         goto out;
     if (tockd_cmd_start(&d) < 0)
         goto out;
+    if (tockd_metrics_start(&d) < 0)
+        goto out;
 
     report_startup(startup_fd, 0);
     startup_fd = -1;
@@ -404,6 +407,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     report_startup(startup_fd, 1);
+    tockd_metrics_stop(&d);
     tockd_cmd_stop(&d);
     tockd_sources_stop(&d);
     ntp_server_stop(&d);

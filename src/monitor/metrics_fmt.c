@@ -49,18 +49,27 @@ static enum metrics_http parse_request_line(const char *line, size_t len)
     return METRICS_HTTP_NOT_FOUND;
 }
 
+static bool bad_bytes(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c >= 0x7f || (c < 0x20 && c != '\r' && c != '\n' && c != '\t'))
+            return true;
+    }
+    return false;
+}
+
+/* Decisions depend only on the bytes up to the one that decides, so reading more of the
+ * same stream never changes a result other than INCOMPLETE. */
 enum metrics_http metrics_http_parse(const char *buf, size_t len, size_t max_len)
 {
     if (len > max_len)
         len = max_len;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (c >= 0x80 || (c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f)
-            return METRICS_HTTP_BAD_REQUEST;
-    }
     const char *nl = memchr(buf, '\n', len);
+    size_t line_len = nl ? (size_t)(nl - buf) : len;
+    if (bad_bytes(buf, line_len))
+        return METRICS_HTTP_BAD_REQUEST;
     if (nl) {
-        size_t line_len = (size_t)(nl - buf);
         if (line_len > 0 && buf[line_len - 1] == '\r')
             line_len--;
         enum metrics_http r = parse_request_line(buf, line_len);
@@ -68,7 +77,11 @@ enum metrics_http metrics_http_parse(const char *buf, size_t len, size_t max_len
             return r;
         /* A good request line: the request is complete at the empty line (HTTP/1.0
          * clients may send no header at all). */
-        if (end_of_headers(nl, len - (size_t)(nl - buf)))
+        size_t rest = len - (size_t)(nl - buf);
+        size_t end = end_of_headers(nl, rest);
+        if (bad_bytes(nl, end ? end : rest))
+            return METRICS_HTTP_BAD_REQUEST;
+        if (end)
             return r;
     }
     return len >= max_len ? METRICS_HTTP_TOO_LARGE : METRICS_HTTP_INCOMPLETE;
@@ -182,7 +195,8 @@ static void sample_u64(struct out *o, const char *name, const char *labels, uint
 }
 
 /* label="value" with the format's escapes (backslash, quote, newline); other control
- * bytes become '?'. Appends to buf (NUL-terminated, truncated at cap). */
+ * bytes and bytes outside ASCII (the text must be valid UTF-8) become '?'. Appends to buf
+ * (NUL-terminated, truncated at cap). */
 static void add_label(char *buf, size_t cap, const char *label, const char *value)
 {
     size_t len = strlen(buf);
@@ -198,7 +212,7 @@ static void add_label(char *buf, size_t cap, const char *label, const char *valu
             buf[len++] = '\\';
             buf[len++] = 'n';
         } else {
-            buf[len++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+            buf[len++] = *p < 0x20 || *p >= 0x7f ? '?' : (char)*p;
         }
     }
     if (len + 1 < cap)
