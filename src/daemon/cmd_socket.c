@@ -35,6 +35,14 @@ struct cmd_socket {
     struct udp_batch *batch;
 };
 
+/* chronyd drops these before it logs the access (read_from_cmd_socket): they count
+ * neither as command hits nor against cmdratelimit. */
+static bool worth_logging(const uint8_t *buf, size_t len, bool truncated)
+{
+    return !truncated && len >= CANDM_REPLY_HEADER_LEN && len <= CANDM_MAX_REQUEST_LEN &&
+           buf[1] == 1 && buf[2] == 0 && buf[3] == 0;
+}
+
 static void on_udp(void *ctx, int fd, short revents)
 {
     struct cmd_socket *c = ctx;
@@ -50,6 +58,8 @@ static void on_udp(void *ctx, int fd, short revents)
             d->stats.dropped[SERVER_DROP_DENIED]++;
             continue;
         }
+        if (!worth_logging(m->buf, m->len, m->truncated))
+            continue;
         tockd_now(d, &now);
         if (clientlog_access(d->clientlog, CLIENTLOG_CMD, &m->from.ip, &now) != CLIENTLOG_ANSWER)
             continue; /* counted by the client log */
@@ -83,7 +93,7 @@ static void on_unix(void *ctx, int fd, short revents)
     mh.msg_control = control.buf;
     mh.msg_controllen = sizeof(control.buf);
     ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
-    if (n < 0)
+    if (n < 0 || !worth_logging(req, (size_t)n, mh.msg_flags & MSG_TRUNC))
         return;
     tockd_now(d, &now);
     struct tock_ip unix_addr = {.family = AF_UNSPEC};
