@@ -386,6 +386,17 @@ static int be_cyclelogs(void *ctx)
     return CANDM_STT_SUCCESS;
 }
 
+static int be_reload_sources(void *ctx)
+{
+    return tockd_sources_reload(ctx) == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
+}
+
+static int be_dump(void *ctx)
+{
+    /* chronyd answers success also without dumpdir (nothing is written then) */
+    return tockd_dump(ctx) < 0 ? CANDM_STT_FAILED : CANDM_STT_SUCCESS;
+}
+
 static int be_rekey(void *ctx)
 {
     return tockd_keys_load(ctx) == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
@@ -436,6 +447,8 @@ void tockd_cmd_backend_init(struct tockd *d, struct cmd_backend *be)
     be->set_online = be_set_online;
     be->burst = be_burst;
     be->cyclelogs = be_cyclelogs;
+    be->reload_sources = be_reload_sources;
+    be->dump = be_dump;
     be->rekey = be_rekey;
     be->refresh = be_refresh;
     be->reset_sources = be_reset_sources;

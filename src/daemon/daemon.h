@@ -109,6 +109,13 @@ bool tockd_source_info(const struct tockd *d, int i, struct source_info *out);
 int tockd_source_find(const struct tockd *d, const struct tock_ip *ip);
 /* Re-resolves every source given by name (tockctl refresh). */
 void tockd_sources_refresh(struct tockd *d);
+/* reload sources: reads the sourcedir files again; sources whose line disappeared or
+ * changed are removed, new lines added, the others keep their state. Returns 0, or -1
+ * when the files could not be read. */
+int tockd_sources_reload(struct tockd *d);
+/* dump: writes each source's measurements to dumpdir (chronyd's format); returns the
+ * number of files written (0 without dumpdir), -1 when out of memory. */
+int tockd_dump(struct tockd *d);
 /* Hands replacement requests from the engine (unreachable, falseticker) to the resolver. */
 void tockd_sources_check_replacements(struct tockd *d);
 

@@ -403,6 +403,7 @@ int main(int argc, char **argv)
     report_startup(startup_fd, 0);
     startup_fd = -1;
     loop_run(d.loop, on_hangup, &d);
+    tockd_dump(&d); /* with dumpdir: the measurements, as chronyd saves them at exit */
     log_info("tockd exiting");
     rc = 0;
 out:

@@ -31,8 +31,8 @@ LINE_RE = {
         r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?P<ip>\S+)\s+" + f"( {E}){{5}}" +
         r" \d\.\de[+-]\d\d [ \d]{2}\d [ \d]{2}\d [ \d]{2}\d [ \-]\d\.\d\d$"),
     "tracking": re.compile(
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?P<ip>\S+)\s+ [ \d]\d [ \-\d]{5,}\d\.\d{3} [ \d]{5,}\d\.\d{3}"
-        + f" {E} [N+\\-?] [ \\d]\\d" + f"( {E}){{5}}$"),
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?P<ip>\S+)\s+ [ \d]\d [ \-\d]{5,}\d\.\d{3}"
+        r" [ \d]{5,}\d\.\d{3}" + f" {E} [N+\\-?] [ \\d]\\d" + f"( {E}){{5}}$"),
     "selection": re.compile(
         r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?P<ip>\S+)\s+ [NMsd~wSOTxWPUDL+*?] -[N-][P-][T-][R-]"
         r" [ 0-7]{3}[0-7] [ \d]\d\.\d\d" + f"( {E}){{3}}$"),
