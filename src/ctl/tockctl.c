@@ -258,8 +258,11 @@ int main(int argc, char **argv)
         return 1;
     }
     /* Local commands that take their own options (no daemon involved). */
-    if (optind < argc && strcmp(argv[optind], "firewall") == 0)
-        return ctl_firewall_main(argc - optind, argv + optind);
+    if (optind < argc && strcmp(argv[optind], "firewall") == 0) {
+        rc = ctl_firewall_main(argc - optind, argv + optind);
+        ctl_client_free(a.client); /* LeakSanitizer */
+        return rc;
+    }
     memset(&env, 0, sizeof(env));
     env.ctx = &a;
     env.transact = app_transact;
