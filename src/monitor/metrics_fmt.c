@@ -444,8 +444,8 @@ static const struct src_metric source_metrics[] = {
     {"tock_source_selected", "gauge", "1 for the source the clock is synchronised to.", g_selected},
     {"tock_source_last_sample_age_seconds", "gauge", "Time since the last good sample.", g_age},
     {"tock_source_offset_seconds", "gauge",
-     "Offset of the last sample, adjusted for later clock corrections (positive: the source is "
-     "ahead).",
+     "Offset of the last sample, adjusted for later clock corrections (positive: the local "
+     "clock is ahead of the source).",
      g_offset},
     {"tock_source_measured_offset_seconds", "gauge", "Offset of the last sample as measured.",
      g_measured_offset},
