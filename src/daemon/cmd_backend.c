@@ -216,6 +216,8 @@ static int be_ntp_data(void *ctx, const struct candm_ip *addr, struct candm_ntp_
     out->total_rx_count = r->total_rx;
     out->total_valid_count = r->total_valid;
     out->total_good_count = r->total_good;
+    out->total_kernel_tx_ts = si.kernel_tx_count;
+    out->total_kernel_rx_ts = si.kernel_rx_count;
     return CANDM_STT_SUCCESS;
 }
 

@@ -102,6 +102,7 @@ struct source_info {
     struct tock_endpoint local;
     bool disabled;
     bool tx_kernel, rx_kernel;
+    uint32_t kernel_tx_count, kernel_rx_count; /* valid replies with kernel timestamps */
 };
 int tockd_sources_count(const struct tockd *d);
 bool tockd_source_info(const struct tockd *d, int i, struct source_info *out);

@@ -22,10 +22,10 @@
 #include "sync/engine.h"
 #include "sync/sync_conf.h"
 
-#define MAX_SLOTS        SYNC_MAX_SOURCES
-#define RETRY_MIN        8.0       /* unresolved names: retry after 8 s, doubling */
-#define RETRY_MAX        1024.0
-#define MAX_REQUEST_LEN  (NTP_HEADER_LEN + NTP_MAX_MAC_LEN)
+#define MAX_SLOTS       SYNC_MAX_SOURCES
+#define RETRY_MIN       8.0 /* unresolved names: retry after 8 s, doubling */
+#define RETRY_MAX       1024.0
+#define MAX_REQUEST_LEN (NTP_HEADER_LEN + NTP_MAX_MAC_LEN)
 
 struct sources;
 
@@ -44,6 +44,7 @@ struct slot {
     bool awaiting;              /* a request is out and its reply not processed yet */
     struct timespec tx_cooked;
     bool tx_kernel;
+    uint32_t kernel_tx_count, kernel_rx_count; /* since the current address */
     uint32_t local_refid;
     int version;
     bool resolving;
@@ -99,6 +100,7 @@ static void set_address(struct sources *s, struct slot *sl, const struct tock_ip
     close_request(s, sl);
     sl->remote.ip = *ip;
     sl->has_addr = true;
+    sl->kernel_tx_count = sl->kernel_rx_count = 0;
     s->d->clock->raw_now(s->d->clock, &raw);
     sync_set_source_address(s->d->engine, sl->engine_idx, ip, &raw);
     log_info("source %s%s%s: %s port %u", sl->cs->host,
@@ -204,8 +206,12 @@ static void process_reply(struct sources *s, struct slot *sl, struct udp_msg *m)
         tockd_now(d, &rx);
     sl->rx_kernel = m->has_rx_ts;
     d->clock->raw_now(d->clock, &raw);
-    sync_process_reply(d->engine, sl->engine_idx, &view, &rx, &sl->tx_cooked, authenticated,
-                       sl->local_refid, d->server != NULL, &raw);
+    if (sync_process_reply(d->engine, sl->engine_idx, &view, &rx, &sl->tx_cooked, authenticated,
+                           sl->local_refid, d->server != NULL, &raw) != NTPSRC_RX_IGNORED) {
+        /* ntpdata's "Total kernel TX/RX": valid replies timed by the kernel */
+        sl->kernel_tx_count += sl->tx_kernel;
+        sl->kernel_rx_count += m->has_rx_ts;
+    }
     sl->awaiting = false;
 }
 
@@ -609,6 +615,8 @@ bool tockd_source_info(const struct tockd *d, int i, struct source_info *out)
     out->disabled = sl->disabled;
     out->tx_kernel = sl->tx_kernel;
     out->rx_kernel = sl->rx_kernel;
+    out->kernel_tx_count = sl->kernel_tx_count;
+    out->kernel_rx_count = sl->kernel_rx_count;
     return true;
 }
 

@@ -96,6 +96,10 @@ def test_large_offset(tockd, offset, state, code):
         assert line.startswith(f"NTP {state}: offset "), line
         m = re.search(r"offset=(-?\d+\.\d+)s", line)
         assert abs(float(m.group(1))) > 0.8 * offset - 0.05, line
+        # ntpstat's bound includes the correction still to be made
+        rc, out, _ = ctl(d.socket, "status")
+        bound = int(re.search(r"time correct to within (\d+) ms", out).group(1))
+        assert rc == 0 and bound > 800 * offset - 50, out
 
 
 def test_local_reference_only(tockd):

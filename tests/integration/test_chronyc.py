@@ -218,6 +218,10 @@ def test_ntpdata_unix(tock):
     assert r["NTP tests"] == "111 111 1111"
     assert r["Interleaved"] == "No" and r["Authenticated"] == "No"
     assert abs(float(r["Peer delay"].split()[0]) - n["peer_delay"]) < 1e-3
+    # (chronyc 4.3 does not show the kernel timestamp counts of NTP_DATA2; tockctl does)
+    assert 0 < n["total_kernel_rx"] <= n["total_valid_rx"]
+    assert n["total_kernel_tx"] <= n["total_valid_rx"]
+    assert n["rx_timestamping"] == "kernel"
     # all sources, and an unknown address
     rc, out, _ = tock.chronyc("ntpdata")
     assert rc == 0 and out.count("Remote address") == 2
