@@ -31,6 +31,10 @@ struct ctl_env {
     bool (*sleep)(void *ctx, double seconds);
     /* Optional: push what is in out to the user now (waitsync prints as it goes). */
     void (*flush)(void *ctx, struct ctl_buf *out, struct ctl_buf *err);
+    /* check with -f: the end of validity (notAfter, Unix time) of the first certificate in
+     * a PEM file; 0 on success, -1 with a reason in err. NULL: certificates not checked. */
+    int (*cert_not_after)(void *ctx, const char *path, time_t *not_after, char *err,
+                          size_t err_len);
 };
 
 struct ctl_opts {
@@ -38,6 +42,9 @@ struct ctl_opts {
     bool json;         /* -j */
     bool no_dns;       /* -n */
     bool source_names; /* -N */
+    /* -f FILE: tockd's configuration (chronyc ignores -f); `check` reads the expiry of its
+     * ntsservercert files from it. NULL: none. */
+    const char *config_path;
 };
 
 /* Exit statuses besides those of `status` and `check`. */

@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "conf/config.h"
 #include "ctl/ctl_json.h"
 #include "ctl/ctl_session.h"
 #include "ctl/ctl_status.h"
@@ -158,6 +159,51 @@ static bool parse_int_opt(const char *text, int *out)
     return true;
 }
 
+/* With -f FILE: the ntsservercert files of tockd's configuration, the one expiring first.
+ * Returns false (and a message in msg) when the configuration itself cannot be read. */
+static bool check_certificates(struct ctl_session *s, struct ctl_check_input *in, char *file,
+                               size_t file_len, char *error, size_t error_len, char *msg,
+                               size_t msg_len)
+{
+    struct tock_config conf;
+    struct conf_diags diags = {0};
+    const struct ctl_env *env = s->env;
+    int rc = conf_load_file(s->opts->config_path, &conf, &diags);
+    if (rc < 0) {
+        char first[512] = "";
+        for (int i = 0; i < diags.n; i++)
+            if (diags.items[i].level == CONF_DIAG_ERROR) {
+                conf_diag_format(&diags.items[i], first, sizeof(first));
+                break;
+            }
+        snprintf(msg, msg_len, "cannot read the configuration %s: %s", s->opts->config_path, first);
+    }
+    for (int i = 0; rc == 0 && i < conf.n_nts_certkeys && env->cert_not_after; i++) {
+        const char *path = conf.nts_certkeys[i].cert;
+        char why[256];
+        time_t not_after;
+        if (!path)
+            continue;
+        if (env->cert_not_after(env->ctx, path, &not_after, why, sizeof(why)) < 0) {
+            if (!error[0])
+                snprintf(error, error_len, "cannot read NTS certificate %s: %s", path, why);
+            continue;
+        }
+        double days = ((double)not_after - (double)in->now.tv_sec) / 86400.0;
+        if (!in->have_cert_days || days < in->cert_days_left) {
+            in->have_cert_days = true;
+            in->cert_days_left = days;
+            snprintf(file, file_len, "%s", path);
+            in->cert_file = file;
+        }
+    }
+    if (error[0])
+        in->cert_error = error;
+    conf_free(&conf);
+    conf_diags_free(&diags);
+    return rc == 0;
+}
+
 int ctl_cmd_check(struct ctl_session *s, const struct ctl_words *ws)
 {
     struct ctl_check_limits lim;
@@ -181,6 +227,10 @@ int ctl_cmd_check(struct ctl_session *s, const struct ctl_words *ws)
             ok = parse_int_opt(val, &lim.min_sources);
         else if (ok && strcmp(opt, "--max-age") == 0)
             ok = parse_double_opt(val, &lim.max_age);
+        else if (ok && strcmp(opt, "--warn-cert-days") == 0)
+            ok = parse_double_opt(val, &lim.warn_cert_days);
+        else if (ok && strcmp(opt, "--crit-cert-days") == 0)
+            ok = parse_double_opt(val, &lim.crit_cert_days);
         else
             ok = false;
         if (!ok) {
@@ -203,6 +253,25 @@ int ctl_cmd_check(struct ctl_session *s, const struct ctl_words *ws)
     in.sources = sources.items;
     in.n_sources = sources.n;
     in.now = s->env->now ? s->env->now(s->env->ctx) : (struct timespec){0, 0};
+    char cert_file[4096] = "", cert_error[4400] = "", conf_error[1024] = "";
+    if (s->opts->config_path &&
+        !check_certificates(s, &in, cert_file, sizeof(cert_file), cert_error, sizeof(cert_error),
+                            conf_error, sizeof(conf_error))) {
+        ctl_list_free(&sources);
+        if (s->opts->json) {
+            bool f = true;
+            ctl_buf_putc(s->out, '{');
+            ctl_json_str_field(s->out, &f, "report", "check");
+            ctl_json_str_field(s->out, &f, "state", "UNKNOWN");
+            ctl_json_int_field(s->out, &f, "exit_code", CTL_CHECK_UNKNOWN);
+            ctl_json_str_field(s->out, &f, "message", conf_error);
+            ctl_buf_puts(s->out, "}\n");
+        } else {
+            ctl_buf_printf(s->out, "NTP UNKNOWN: %s\n", conf_error);
+        }
+        s->fail_code = 0;
+        return CTL_CHECK_UNKNOWN;
+    }
     rc = ctl_check_evaluate(s->out, s->opts->json, &lim, &in);
     ctl_list_free(&sources);
     s->fail_code = 0; /* the plugin line already says everything */

@@ -151,8 +151,8 @@ void ctl_check_defaults(struct ctl_check_limits *lim)
     lim->crit_stratum = 15;
     lim->min_sources = 1;
     lim->max_age = 0.0;
-    lim->warn_cert_days = 30.0;
-    lim->crit_cert_days = 7.0;
+    lim->warn_cert_days = 14.0;
+    lim->crit_cert_days = 0.0;
 }
 
 struct verdict {
@@ -277,13 +277,20 @@ int ctl_check_evaluate(struct ctl_buf *b, bool json, const struct ctl_check_limi
                     lim->max_age);
     }
     if (in->have_cert_days) {
-        if (in->cert_days_left <= lim->crit_cert_days)
-            problem(&v, CTL_CHECK_CRITICAL, "NTS certificate expires in %.0f days (<= %g)",
-                    in->cert_days_left, lim->crit_cert_days);
+        const char *file = in->cert_file ? in->cert_file : "";
+        const char *sp = in->cert_file ? " " : "";
+        if (in->cert_days_left <= 0.0 && in->cert_days_left <= lim->crit_cert_days)
+            problem(&v, CTL_CHECK_CRITICAL, "NTS certificate%s%s expired %.1f days ago", sp, file,
+                    -in->cert_days_left);
+        else if (in->cert_days_left <= lim->crit_cert_days)
+            problem(&v, CTL_CHECK_CRITICAL, "NTS certificate%s%s expires in %.1f days (<= %g)", sp,
+                    file, in->cert_days_left, lim->crit_cert_days);
         else if (in->cert_days_left <= lim->warn_cert_days)
-            problem(&v, CTL_CHECK_WARNING, "NTS certificate expires in %.0f days (<= %g)",
-                    in->cert_days_left, lim->warn_cert_days);
+            problem(&v, CTL_CHECK_WARNING, "NTS certificate%s%s expires in %.1f days (<= %g)", sp,
+                    file, in->cert_days_left, lim->warn_cert_days);
     }
+    if (in->cert_error)
+        problem(&v, CTL_CHECK_WARNING, "%s", in->cert_error);
 
     if (json) {
         bool f = true;
@@ -304,6 +311,8 @@ int ctl_check_evaluate(struct ctl_buf *b, bool json, const struct ctl_check_limi
             ctl_json_num_field(b, &f, "age", age);
         else
             ctl_json_null_field(b, &f, "age");
+        if (in->have_cert_days)
+            ctl_json_num_field(b, &f, "cert_days", in->cert_days_left);
         ctl_buf_puts(b, "}\n");
         return v.state;
     }
@@ -319,6 +328,9 @@ int ctl_check_evaluate(struct ctl_buf *b, bool json, const struct ctl_check_limi
         if (lim->max_age > 0.0)
             ctl_buf_printf(b, ";%g", lim->max_age);
     }
+    if (in->have_cert_days)
+        ctl_buf_printf(b, " cert_days=%.1f;%g;%g", in->cert_days_left, lim->warn_cert_days,
+                       lim->crit_cert_days);
     ctl_buf_putc(b, '\n');
     return v.state;
 }

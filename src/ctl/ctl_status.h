@@ -34,8 +34,9 @@ struct ctl_check_limits {
     int warn_stratum, crit_stratum;  /* a stratum above these (5 / 15) */
     int min_sources;                 /* fewer selected+combined sources warns (1) */
     double max_age;                  /* s since the last clock update warns; 0 = off */
-    /* Hook for NTS certificate expiry (days left): checked when the input has one. */
-    double warn_cert_days, crit_cert_days; /* (30 / 7) */
+    /* NTS certificate expiry (days left), checked when the input has it: at or below
+     * warn_cert_days WARNING, at or below crit_cert_days (expired) CRITICAL. */
+    double warn_cert_days, crit_cert_days; /* (14 / 0) */
 };
 
 struct ctl_check_input {
@@ -44,9 +45,11 @@ struct ctl_check_input {
     struct candm_tracking tracking;
     const struct candm_source_data *sources;
     size_t n_sources;
-    struct timespec now; /* for the age of the last update */
-    bool have_cert_days; /* NTS certificate expiry known (not yet wired) */
-    double cert_days_left;
+    struct timespec now;    /* for the age of the last update */
+    bool have_cert_days;    /* the NTS server certificate expiring first is known */
+    double cert_days_left;  /* days until it expires (negative: expired) */
+    const char *cert_file;  /* its file (for the message), may be NULL */
+    const char *cert_error; /* a certificate that could not be read: WARNING with this */
 };
 
 /* The tutorial's monitoring script thresholds: offset 0.1 s, stratum above 5 warns. */

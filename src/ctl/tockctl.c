@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -90,6 +92,32 @@ static bool app_sleep(void *ctx, double seconds)
     }
 }
 
+/* The notAfter of the first certificate of a PEM file (check's NTS certificate expiry). */
+static int app_cert_not_after(void *ctx, const char *path, time_t *not_after, char *err,
+                              size_t err_len)
+{
+    (void)ctx;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_len, "%s", strerror(errno));
+        return -1;
+    }
+    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    struct tm tm;
+    int rc = -1;
+    if (!cert)
+        snprintf(err, err_len, "not a PEM certificate");
+    else if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+        snprintf(err, err_len, "bad notAfter time");
+    else {
+        *not_after = timegm(&tm);
+        rc = 0;
+    }
+    X509_free(cert);
+    return rc;
+}
+
 static void write_out(struct ctl_buf *out, struct ctl_buf *err)
 {
     if (err->len) {
@@ -123,6 +151,7 @@ static void usage(const char *prog, FILE *f)
             "  -j\t\tEnable JSON format (one object per report)\n"
             "  -e\t\tEnd responses with dot\n"
             "  -m\t\tAccept multiple commands\n"
+            "  -f FILE\ttockd's configuration (check: NTS certificate expiry)\n"
             "  -h HOST\tSpecify server (%s)\n"
             "  -p PORT\tSpecify UDP port (%d)\n"
             "  -v, --version\tPrint version and exit\n"
@@ -168,7 +197,7 @@ int main(int argc, char **argv)
         }
     }
 
-    while ((opt = getopt(argc, argv, "+46acdefh:jmnNp:v")) != -1) {
+    while ((opt = getopt(argc, argv, "+46acdef:h:jmnNp:v")) != -1) {
         switch (opt) {
         case '4':
             cfg.family = AF_INET;
@@ -178,7 +207,9 @@ int main(int argc, char **argv)
             break;
         case 'a': /* accepted for compatibility, as by chronyc */
         case 'd':
-        case 'f':
+            break;
+        case 'f': /* chronyc ignores its -f FILE; check reads NTS certificates from it */
+            opts.config_path = optarg;
             break;
         case 'c':
             opts.csv = true;
@@ -238,6 +269,7 @@ int main(int argc, char **argv)
     env.now = app_now;
     env.sleep = app_sleep;
     env.flush = app_flush;
+    env.cert_not_after = app_cert_not_after;
     ctl_buf_init(&out);
     ctl_buf_init(&err);
 

@@ -218,6 +218,8 @@ static int be_ntp_data(void *ctx, const struct candm_ip *addr, struct candm_ntp_
     out->total_rx_count = r->total_rx;
     out->total_valid_count = r->total_valid;
     out->total_good_count = r->total_good;
+    out->total_kernel_tx_ts = si.kernel_tx_count;
+    out->total_kernel_rx_ts = si.kernel_rx_count;
     return CANDM_STT_SUCCESS;
 }
 
@@ -405,6 +407,11 @@ static int be_cyclelogs(void *ctx)
     return CANDM_STT_SUCCESS;
 }
 
+static int be_reload_sources(void *ctx)
+{
+    return tockd_sources_reload(ctx) == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
+}
+
 /* chronyc rekey: the keyfile, the NTS server keys (ntsrotate 0) and, in tock, the NTS-KE
  * certificates (`tockctl reload certs` sends this request). */
 static int be_rekey(void *ctx)
@@ -415,11 +422,15 @@ static int be_rekey(void *ctx)
     return rc == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
 }
 
-/* chronyc dump: tock writes the NTS server keys and logs the NTS counters. */
+/* chronyc dump: the sources' measurement histories in dumpdir (chronyd's format; chronyd
+ * answers success also without dumpdir), the NTS server keys, and the NTS counters in the
+ * log. */
 static int be_dump(void *ctx)
 {
+    int rc = tockd_dump(ctx) < 0 ? -1 : 0;
     tockd_nts_log_counters(ctx);
-    return tockd_nts_dump(ctx) == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
+    rc |= tockd_nts_dump(ctx);
+    return rc == 0 ? CANDM_STT_SUCCESS : CANDM_STT_FAILED;
 }
 
 static int be_refresh(void *ctx)
@@ -467,8 +478,9 @@ void tockd_cmd_backend_init(struct tockd *d, struct cmd_backend *be)
     be->set_online = be_set_online;
     be->burst = be_burst;
     be->cyclelogs = be_cyclelogs;
-    be->rekey = be_rekey;
+    be->reload_sources = be_reload_sources;
     be->dump = be_dump;
+    be->rekey = be_rekey;
     be->refresh = be_refresh;
     be->reset_sources = be_reset_sources;
     be->shutdown = be_shutdown;

@@ -25,6 +25,8 @@ struct cmd_socket;
 struct nts_server;
 struct nts_client;
 struct nts_source;
+struct statlog;
+struct metrics;
 
 struct tockd {
     const struct tock_config *conf;
@@ -64,6 +66,9 @@ struct tockd {
     /* NTS (nts_server.c, nts_client.c): NULL when not configured. */
     struct nts_server *nts;
     struct nts_client *nts_client;
+    /* Monitoring: statistics log files (statlog.c), Prometheus endpoint (metrics.c). */
+    struct statlog *statlog;
+    struct metrics *metrics;
 };
 
 /* Builds the access tables (hostnames resolved now), the client log and the key table.
@@ -103,7 +108,8 @@ struct source_info {
     struct tock_endpoint local;
     bool disabled;
     bool tx_kernel, rx_kernel;
-    const struct nts_source *nts; /* NTS state, or NULL */
+    const struct nts_source *nts;              /* NTS state, or NULL */
+    uint32_t kernel_tx_count, kernel_rx_count; /* valid replies with kernel timestamps */
 };
 int tockd_sources_count(const struct tockd *d);
 bool tockd_source_info(const struct tockd *d, int i, struct source_info *out);
@@ -111,6 +117,13 @@ bool tockd_source_info(const struct tockd *d, int i, struct source_info *out);
 int tockd_source_find(const struct tockd *d, const struct tock_ip *ip);
 /* Re-resolves every source given by name (tockctl refresh). */
 void tockd_sources_refresh(struct tockd *d);
+/* reload sources: reads the sourcedir files again; sources whose line disappeared or
+ * changed are removed, new lines added, the others keep their state. Returns 0, or -1
+ * when the files could not be read. */
+int tockd_sources_reload(struct tockd *d);
+/* dump: writes each source's measurements to dumpdir (chronyd's format); returns the
+ * number of files written (0 without dumpdir), -1 when out of memory. */
+int tockd_dump(struct tockd *d);
 /* Hands replacement requests from the engine (unreachable, falseticker) to the resolver. */
 void tockd_sources_check_replacements(struct tockd *d);
 

@@ -16,10 +16,12 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/metrics.h"
 #include "daemon/ntp_server.h"
 #include "daemon/nts_client.h"
 #include "daemon/nts_server.h"
 #include "daemon/pidfile.h"
+#include "daemon/statlog.h"
 
 #ifndef TOCK_SYSCONFDIR
 #define TOCK_SYSCONFDIR "/etc"
@@ -319,9 +321,9 @@ static struct clock_driver *make_clock_driver(const struct options *o,
 
 void tockd_cyclelogs(struct tockd *d)
 {
-    (void)d;
     if (log_reopen_file() != 0)
         log_err("cannot reopen the log file");
+    tockd_statlog_cycle(d);
     log_info("log files reopened");
 }
 
@@ -400,6 +402,7 @@ int main(int argc, char **argv)
     d.precision = clock_measure_precision(d.clock, conf.clockprecision, &d.precision_s);
     log_info("tockd %s starting (clock driver %s, precision 2^%d s)", TOCK_VERSION, d.clock->name,
              d.precision);
+    tockd_statlog_start(&d); /* before the engine: its first event is a tracking line */
     if (tockd_sync_init(&d) < 0)
         goto out;
     if (tockd_access_init(&d) < 0)
@@ -414,20 +417,25 @@ int main(int argc, char **argv)
         goto out;
     if (tockd_cmd_start(&d) < 0)
         goto out;
+    if (tockd_metrics_start(&d) < 0)
+        goto out;
 
     report_startup(startup_fd, 0);
     startup_fd = -1;
     loop_run(d.loop, on_hangup, &d);
+    tockd_dump(&d); /* with dumpdir: the measurements, as chronyd saves them at exit */
     log_info("tockd exiting");
     rc = 0;
 out:
     report_startup(startup_fd, 1);
+    tockd_metrics_stop(&d);
     tockd_cmd_stop(&d);
     tockd_sources_stop(&d);
     tockd_nts_client_free(&d);
     ntp_server_stop(&d);
     tockd_nts_server_stop(&d);
     tockd_sync_shutdown(&d);
+    tockd_statlog_stop(&d);
     tockd_access_free(&d);
     if (d.clock)
         d.clock->destroy(d.clock);

@@ -45,6 +45,7 @@ struct slot {
     bool awaiting;              /* a request is out and its reply not processed yet */
     struct timespec tx_cooked;
     bool tx_kernel;
+    uint32_t kernel_tx_count, kernel_rx_count; /* since the current address */
     uint32_t local_refid;
     int version;
     bool resolving;
@@ -57,9 +58,10 @@ struct slot {
 struct sources {
     struct tockd *d;
     struct slot slots[MAX_SLOTS];
-    int n;
+    int n; /* slots[0..n) have been used; reload sources may leave free ones among them */
     struct udp_batch *batch;
     uint32_t refresh_timer;
+    struct tock_config *reloaded; /* the sourcedir files as last reloaded (owns their cs) */
 };
 
 static void resolve_slot(struct sources *s, struct slot *sl);
@@ -100,6 +102,7 @@ static void set_address(struct sources *s, struct slot *sl, const struct tock_ip
     close_request(s, sl);
     sl->remote.ip = *ip;
     sl->has_addr = true;
+    sl->kernel_tx_count = sl->kernel_rx_count = 0;
     s->d->clock->raw_now(s->d->clock, &raw);
     sync_set_source_address(s->d->engine, sl->engine_idx, ip, &raw);
     if (sl->nts)
@@ -214,8 +217,12 @@ static void process_reply(struct sources *s, struct slot *sl, struct udp_msg *m)
         tockd_now(d, &rx);
     sl->rx_kernel = m->has_rx_ts;
     d->clock->raw_now(d->clock, &raw);
-    sync_process_reply(d->engine, sl->engine_idx, &view, &rx, &sl->tx_cooked, authenticated,
-                       sl->local_refid, d->server != NULL, &raw);
+    if (sync_process_reply(d->engine, sl->engine_idx, &view, &rx, &sl->tx_cooked, authenticated,
+                           sl->local_refid, d->server != NULL, &raw) != NTPSRC_RX_IGNORED) {
+        /* ntpdata's "Total kernel TX/RX": valid replies timed by the kernel */
+        sl->kernel_tx_count += sl->tx_kernel;
+        sl->kernel_rx_count += m->has_rx_ts;
+    }
     sl->awaiting = false;
 }
 
@@ -362,13 +369,19 @@ static int add_slot(struct sources *s, const struct conf_source *cs, const struc
     struct ntpsrc_params np;
     unsigned sel;
     struct timespec raw;
-    if (s->n >= MAX_SLOTS) {
+    int free_slot = s->n;
+    for (int i = 0; i < s->n; i++)
+        if (!s->slots[i].used) {
+            free_slot = i;
+            break;
+        }
+    if (free_slot >= MAX_SLOTS) {
         log_warn("%s:%d: too many sources (at most %d); %s ignored", cs->loc.file, cs->loc.line,
                  MAX_SLOTS, cs->host);
         return -1;
     }
     sync_source_params_from_conf(cs, &np, &sel);
-    struct slot *sl = &s->slots[s->n];
+    struct slot *sl = &s->slots[free_slot];
     memset(sl, 0, sizeof(*sl));
     sl->owner = s;
     sl->cs = cs;
@@ -403,7 +416,8 @@ static int add_slot(struct sources *s, const struct conf_source *cs, const struc
     if (sl->engine_idx < 0)
         return -1;
     sl->used = true;
-    s->n++;
+    if (free_slot == s->n)
+        s->n++;
     if (ip) {
         sl->numeric = true;
         set_address(s, sl, ip);
@@ -411,39 +425,165 @@ static int add_slot(struct sources *s, const struct conf_source *cs, const struc
     return 0;
 }
 
-int tockd_sources_start(struct tockd *d)
+/* The sources' state, created on first need (the configuration may have no source and a
+ * later `reload sources` add some). */
+static struct sources *ensure_sources(struct tockd *d)
 {
-    const struct tock_config *conf = d->conf;
-    if (conf->n_sources == 0)
-        return 0;
+    if (d->sources)
+        return d->sources;
     struct sources *s = calloc(1, sizeof(*s));
     if (!s || !(s->batch = calloc(1, sizeof(*s->batch)))) {
         free(s);
         log_err("out of memory");
-        return -1;
+        return NULL;
     }
     s->d = d;
     d->sources = s;
     d->resolver = resolver_new(d->loop, !d->foreground_single_process);
     if (!d->resolver)
+        return NULL;
+    if (d->conf->refresh > 0)
+        s->refresh_timer = loop_add_timer(d->loop, d->conf->refresh, on_refresh, s);
+    return s;
+}
+
+/* Slots for one server or pool line (pools: maxsources members), resolution started. */
+static void add_source(struct sources *s, const struct conf_source *cs)
+{
+    struct tock_ip ip;
+    bool numeric = tock_ip_parse(cs->host, &ip) == 0;
+    if (numeric && cs->family && ((cs->family == 4) != (ip.family == AF_INET))) {
+        log_warn("%s:%d: %s does not match the source's ipv%d option; ignored", cs->loc.file,
+                 cs->loc.line, cs->host, cs->family);
+        return;
+    }
+    int members = cs->kind == CONF_SOURCE_POOL ? cs->maxsources : 1;
+    for (int m = 0; m < members; m++)
+        if (add_slot(s, cs, numeric ? &ip : NULL) < 0)
+            break;
+    for (int i = 0; i < s->n; i++)
+        if (s->slots[i].used && s->slots[i].cs == cs)
+            resolve_slot(s, &s->slots[i]);
+}
+
+int tockd_sources_start(struct tockd *d)
+{
+    const struct tock_config *conf = d->conf;
+    if (conf->n_sources == 0)
+        return 0;
+    struct sources *s = ensure_sources(d);
+    if (!s)
         return -1;
-    for (int i = 0; i < conf->n_sources; i++) {
-        const struct conf_source *cs = &conf->sources[i];
-        struct tock_ip ip;
-        bool numeric = tock_ip_parse(cs->host, &ip) == 0;
-        if (numeric && cs->family && ((cs->family == 4) != (ip.family == AF_INET))) {
-            log_warn("%s:%d: %s does not match the source's ipv%d option; ignored", cs->loc.file,
-                     cs->loc.line, cs->host, cs->family);
+    for (int i = 0; i < conf->n_sources; i++)
+        add_source(s, &conf->sources[i]);
+    tockd_sync_poke(d);
+    return 0;
+}
+
+/* ---- reload sources ---- */
+
+/* Two lines mean the same source when everything but where they were written is equal
+ * (chronyd compares the whole source specification too). Fields added to struct
+ * conf_source must be added here. */
+static bool same_source(const struct conf_source *a, const struct conf_source *b)
+{
+    return a->kind == b->kind && strcmp(a->host, b->host) == 0 && a->port == b->port &&
+           a->minpoll == b->minpoll && a->maxpoll == b->maxpoll && a->iburst == b->iburst &&
+           a->burst == b->burst && a->key == b->key && a->nts == b->nts &&
+           a->ntsport == b->ntsport && a->certset == b->certset && a->prefer == b->prefer &&
+           a->noselect == b->noselect && a->trust == b->trust && a->require == b->require &&
+           a->maxdelay == b->maxdelay && a->maxdelayratio == b->maxdelayratio &&
+           a->maxdelaydevratio == b->maxdelaydevratio && a->maxdelayquant == b->maxdelayquant &&
+           a->mindelay == b->mindelay && a->asymmetry == b->asymmetry &&
+           a->has_asymmetry == b->has_asymmetry && a->offset == b->offset &&
+           a->minsamples == b->minsamples && a->maxsamples == b->maxsamples &&
+           a->maxunreach == b->maxunreach && a->filter == b->filter && a->offline == b->offline &&
+           a->auto_offline == b->auto_offline && a->xleave == b->xleave && a->copy == b->copy &&
+           a->polltarget == b->polltarget && a->presend == b->presend &&
+           a->minstratum == b->minstratum && a->version == b->version &&
+           a->extfields == b->extfields && a->family == b->family && a->maxsources == b->maxsources;
+}
+
+static void remove_slot(struct sources *s, struct slot *sl)
+{
+    struct tockd *d = s->d;
+    close_request(s, sl);
+    loop_cancel_timer(d->loop, sl->retry_timer);
+    if (d->resolver)
+        resolver_cancel(d->resolver, sl);
+    sync_remove_source(d->engine, sl->engine_idx);
+    memset(sl, 0, sizeof(*sl));
+    sl->fd = -1;
+}
+
+int tockd_sources_reload(struct tockd *d)
+{
+    struct conf_diags diags = {0};
+    struct tock_config *fresh = calloc(1, sizeof(*fresh));
+    if (!fresh) {
+        log_err("out of memory");
+        return -1;
+    }
+    int rc = conf_load_sourcedirs(d->conf, fresh, &diags);
+    for (int i = 0; i < diags.n; i++) {
+        char line[1024];
+        log_warn("reload sources: %s", conf_diag_format(&diags.items[i], line, sizeof(line)));
+    }
+    conf_diags_free(&diags);
+    if (rc < 0) {
+        conf_free(fresh);
+        free(fresh);
+        return -1;
+    }
+    int added = 0, removed = 0;
+    struct sources *s = d->sources;
+    const struct conf_source *last_removed = NULL;
+    /* Sources from the files that are gone or changed go; the others now belong to the
+     * fresh configuration. (A pool's members share one line: counted once.) */
+    for (int i = 0; s && i < s->n; i++) {
+        struct slot *sl = &s->slots[i];
+        if (!sl->used || !sl->cs->from_sourcedir)
+            continue;
+        const struct conf_source *match = NULL;
+        for (int k = 0; k < fresh->n_sources && !match; k++)
+            if (same_source(sl->cs, &fresh->sources[k]))
+                match = &fresh->sources[k];
+        if (match) {
+            sl->cs = match;
             continue;
         }
-        int members = cs->kind == CONF_SOURCE_POOL ? cs->maxsources : 1;
-        for (int m = 0; m < members; m++)
-            add_slot(s, cs, numeric ? &ip : NULL);
+        if (sl->cs != last_removed) {
+            log_info("reload sources: %s removed", sl->cs->host);
+            removed++;
+            last_removed = sl->cs;
+        }
+        remove_slot(s, sl);
     }
-    for (int i = 0; i < s->n; i++)
-        resolve_slot(s, &s->slots[i]);
-    if (conf->refresh > 0)
-        s->refresh_timer = loop_add_timer(d->loop, conf->refresh, on_refresh, s);
+    /* Lines not there before are added. */
+    for (int k = 0; k < fresh->n_sources; k++) {
+        const struct conf_source *cs = &fresh->sources[k];
+        bool present = false;
+        for (int i = 0; s && i < s->n && !present; i++)
+            present = s->slots[i].used && s->slots[i].cs == cs;
+        if (present)
+            continue;
+        if (!s && !(s = ensure_sources(d)))
+            break;
+        log_info("reload sources: %s added", cs->host);
+        add_source(s, cs);
+        added++;
+    }
+    if (s) {
+        if (s->reloaded) {
+            conf_free(s->reloaded);
+            free(s->reloaded);
+        }
+        s->reloaded = fresh;
+    } else {
+        conf_free(fresh);
+        free(fresh);
+    }
+    log_info("sources reloaded: %d added, %d removed", added, removed);
     tockd_sync_poke(d);
     return 0;
 }
@@ -464,6 +604,10 @@ void tockd_sources_stop(struct tockd *d)
     loop_cancel_timer(d->loop, s->refresh_timer);
     resolver_free(d->resolver);
     d->resolver = NULL;
+    if (s->reloaded) {
+        conf_free(s->reloaded);
+        free(s->reloaded);
+    }
     free(s->batch);
     free(s);
     d->sources = NULL;
@@ -471,18 +615,29 @@ void tockd_sources_stop(struct tockd *d)
 
 /* ---- reports ---- */
 
+/* Reports number the sources in use 0..count-1, skipping slots freed by a reload. */
+static const struct slot *nth_used(const struct sources *s, int i)
+{
+    for (int k = 0; s && k < s->n; k++)
+        if (s->slots[k].used && i-- == 0)
+            return &s->slots[k];
+    return NULL;
+}
+
 int tockd_sources_count(const struct tockd *d)
 {
-    return d->sources ? d->sources->n : 0;
+    int n = 0;
+    for (int k = 0; d->sources && k < d->sources->n; k++)
+        n += d->sources->slots[k].used;
+    return n;
 }
 
 bool tockd_source_info(const struct tockd *d, int i, struct source_info *out)
 {
-    const struct sources *s = d->sources;
     memset(out, 0, sizeof(*out));
-    if (!s || i < 0 || i >= s->n || !s->slots[i].used)
+    const struct slot *sl = i >= 0 ? nth_used(d->sources, i) : NULL;
+    if (!sl)
         return false;
-    const struct slot *sl = &s->slots[i];
     out->engine_idx = sl->engine_idx;
     out->cs = sl->cs;
     out->has_addr = sl->has_addr;
@@ -492,6 +647,8 @@ bool tockd_source_info(const struct tockd *d, int i, struct source_info *out)
     out->tx_kernel = sl->tx_kernel;
     out->rx_kernel = sl->rx_kernel;
     out->nts = sl->nts;
+    out->kernel_tx_count = sl->kernel_tx_count;
+    out->kernel_rx_count = sl->kernel_rx_count;
     return true;
 }
 
@@ -499,10 +656,14 @@ int tockd_source_find(const struct tockd *d, const struct tock_ip *ip)
 {
     const struct sources *s = d->sources;
     struct tock_ip want = tock_ip_unmap(ip);
-    for (int i = 0; s && i < s->n; i++)
-        if (s->slots[i].used && s->slots[i].has_addr &&
-            tock_ip_equal(&s->slots[i].remote.ip, &want))
-            return i;
+    int index = 0;
+    for (int i = 0; s && i < s->n; i++) {
+        if (!s->slots[i].used)
+            continue;
+        if (s->slots[i].has_addr && tock_ip_equal(&s->slots[i].remote.ip, &want))
+            return index;
+        index++;
+    }
     return -1;
 }
 

@@ -12,6 +12,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/statlog.h"
 #include "proto/ntp_time.h"
 #include "sync/driftfile.h"
 #include "sync/engine.h"
@@ -150,6 +151,8 @@ int tockd_sync_init(struct tockd *d)
     if (d->conf->driftfile)
         read_driftfile(d->conf->driftfile, &p);
     load_leap_table(d, &p);
+    p.observer = tockd_statlog_observer; /* statistics logs and logchange */
+    p.observer_ctx = d;
     d->engine = calloc(1, sizeof(*d->engine));
     if (!d->engine) {
         log_err("out of memory");

@@ -455,6 +455,14 @@ static uint32_t ago(uint32_t now_tick, uint32_t last)
     return (now_tick - last) >> RATELIMIT_TICK_BITS;
 }
 
+uint32_t clientlog_n_records(const struct clientlog *log)
+{
+    uint32_t n = 0, total = clientlog_n_indices(log);
+    for (uint32_t i = 0; i < total; i++)
+        n += log->records[i].family != FAMILY_EMPTY;
+    return n;
+}
+
 bool clientlog_report_at(struct clientlog *log, uint32_t index, uint32_t min_hits, bool reset,
                          const struct timespec *now, struct clientlog_report *out)
 {

@@ -95,6 +95,10 @@ uint32_t clientlog_max_records(const struct clientlog *log);
 /* Bytes of record storage allocated now. */
 size_t clientlog_memory_bytes(const struct clientlog *log);
 
+/* Records in use now (clients known), for the metrics endpoint: a walk over the table,
+ * O(n_indices); 0 when inactive. */
+uint32_t clientlog_n_records(const struct clientlog *log);
+
 /* What `chronyc clients` shows for one client (RPY_CLIENT_ACCESSES_BY_INDEX3 entry). */
 struct clientlog_report {
     struct tock_ip ip;

@@ -142,6 +142,11 @@ static double root_dispersion_at(const struct disc_state *r, const struct timesp
                                     (r->skew + fabs(r->residual_freq) + r->p.max_clock_error);
 }
 
+double disc_root_distance(const struct disc_state *r, const struct timespec *now)
+{
+    return r->root_delay / 2.0 + root_dispersion_at(r, now);
+}
+
 void disc_update(struct disc_state *r, const struct disc_update_input *in,
                  const struct timespec *now, double uncorrected, struct disc_correction *out)
 {

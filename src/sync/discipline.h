@@ -157,6 +157,10 @@ void disc_snapshot(struct disc_state *r, const struct timespec *now,
 void disc_tracking(const struct disc_state *r, const struct timespec *now,
                    struct disc_tracking *out);
 
+/* Root delay / 2 + root dispersion at `now` of the reference as it stands (1.5 s before
+ * the first update): chronyd's "root distance" in the tracking log's maximum error. */
+double disc_root_distance(const struct disc_state *r, const struct timespec *now);
+
 /* The stratum we would serve now (16 when unsynchronised and no local reference). */
 int disc_our_stratum(struct disc_state *r, const struct timespec *now);
 

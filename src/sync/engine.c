@@ -30,6 +30,107 @@ static void set_driver_freq(struct sync_engine *e, double ppm)
     e->cmd.freq_ppm = ppm;
 }
 
+/* ---- observer events ---- */
+
+static void emit(const struct sync_engine *e, const struct sync_event *ev)
+{
+    if (e->p.observer)
+        e->p.observer(e->p.observer_ctx, ev);
+}
+
+/* A reference update (update = true) or the loss of synchronisation, as chronyd's
+ * tracking log shows it. offset/offset_sd: of the update (0 when lost); orig_distance:
+ * the root distance before it; uncorrected: the slew in progress before it. */
+static void emit_tracking(struct sync_engine *e, const struct timespec *now, bool update,
+                          int combined, double offset, double offset_sd, double uncorrected,
+                          double orig_distance)
+{
+    struct sync_event ev = {.kind = SYNC_EVENT_TRACKING, .source = -1};
+    struct sync_event_tracking *t = &ev.u.tracking;
+    double max_error = orig_distance + fabs(e->last_sys_offset);
+    e->last_sys_offset = offset - uncorrected;
+    if (!e->p.observer)
+        return;
+    t->time = *now;
+    t->update = update;
+    if (update) {
+        t->ref_id = e->ref.refid;
+        t->ip = e->ref.ref_ip;
+        t->stratum = e->ref.stratum;
+        t->leap = e->ref.leap;
+    } else {
+        /* chronyd shows 0.0.0.0 at stratum 0 */
+        t->ip.family = AF_INET;
+        t->leap = NTP_LEAP_UNSYNC;
+    }
+    t->freq_ppm = e->slew.base_freq;
+    t->skew_ppm = e->ref.skew * 1e6;
+    t->offset = offset;
+    t->combined = combined;
+    t->offset_sd = offset_sd;
+    t->remaining_correction = uncorrected;
+    t->root_delay = e->ref.root_delay;
+    t->root_dispersion = disc_root_distance(&e->ref, now) - e->ref.root_delay / 2.0;
+    t->max_error = max_error;
+    emit(e, &ev);
+}
+
+/* After a reply: the measurement and, if the source's statistics were regressed again,
+ * the statistics line. */
+static void emit_reply_events(const struct sync_engine *e, int idx, uint32_t meas_before,
+                              unsigned regressions_before)
+{
+    const struct sync_source *s = &e->src[idx];
+    struct sync_event ev = {.source = idx, .ip = &s->ip};
+    if (!e->p.observer)
+        return;
+    const struct srcstats *st = &s->ntp.stats;
+    if (st->regressions != regressions_before) {
+        struct sync_event_statistics *x = &ev.u.statistics;
+        ev.kind = SYNC_EVENT_STATISTICS;
+        x->time = st->offset_time;
+        x->std_dev = st->std_dev;
+        x->est_offset = st->estimated_offset;
+        x->est_offset_sd = st->estimated_offset_sd;
+        x->est_freq = st->estimated_frequency;
+        x->skew = st->skew;
+        x->stress = st->last_stress;
+        x->asymmetry = st->asymmetry;
+        x->n_samples = st->last_regress_samples;
+        x->best_start = st->last_best_start;
+        x->n_runs = st->nruns;
+        emit(e, &ev);
+    }
+    if (s->ntp.meas_count != meas_before) {
+        memset(&ev.u, 0, sizeof(ev.u));
+        ev.kind = SYNC_EVENT_MEASUREMENT;
+        ev.u.measurement = &s->ntp.last_meas;
+        emit(e, &ev);
+    }
+}
+
+static void emit_selection(const struct sync_engine *e, const struct timespec *now)
+{
+    if (!e->p.observer)
+        return;
+    for (int i = 0; i < SYNC_MAX_SOURCES; i++) {
+        const struct sync_source *s = &e->src[i];
+        if (!s->in_use || !s->has_addr)
+            continue;
+        struct sync_event ev = {.kind = SYNC_EVENT_SELECTION, .source = i, .ip = &s->ip};
+        struct sync_event_selection *x = &ev.u.selection;
+        x->time = *now;
+        x->letter = select_status_letter(s->sel.status);
+        x->options = s->sel.options;
+        x->reach = s->ntp.reach;
+        x->score = s->sel.sel_score;
+        x->last_sample_ago = s->sel.info.last_sample_ago;
+        x->lo_limit = s->sel.info.lo_limit;
+        x->hi_limit = s->sel.info.hi_limit;
+        emit(e, &ev);
+    }
+}
+
 void sync_init(struct sync_engine *e, const struct sync_params *p, const struct timespec *raw_now)
 {
     memset(e, 0, sizeof(*e));
@@ -40,6 +141,10 @@ void sync_init(struct sync_engine *e, const struct sync_params *p, const struct 
     set_driver_freq(e, slew_init(&e->slew, &p->slew, p->initial_freq_ppm, raw_now));
     disc_init(&e->ref, &e->p.ref, raw_now, p->initial_skew_ppm);
     select_init(&e->sel);
+    /* chronyd starts every tracking log with an unsynchronised line */
+    struct timespec now = sync_cook(e, raw_now);
+    emit_tracking(e, &now, false, 0, 0.0, 0.0, sync_correction(e, raw_now),
+                  disc_root_distance(&e->ref, &now));
 }
 
 double sync_correction(const struct sync_engine *e, const struct timespec *raw)
@@ -304,6 +409,8 @@ static void run_selection(struct sync_engine *e, int updated, const struct times
     select_run(&st, ptrs, n, upd, &sp, &now, &res);
     e->sel.selected = st.selected >= 0 ? map[st.selected] : -1;
 
+    emit_selection(e, &now);
+
     if (res.update) {
         struct sync_source *s = &e->src[e->sel.selected];
         struct disc_update_input in = {
@@ -322,17 +429,24 @@ static void run_selection(struct sync_engine *e, int updated, const struct times
             .root_dispersion = res.est.root_dispersion,
         };
         struct disc_correction c;
-        disc_update(&e->ref, &in, &now, sync_correction(e, raw_now), &c);
+        double uncorrected = sync_correction(e, raw_now);
+        double orig_distance = disc_root_distance(&e->ref, &now);
+        disc_update(&e->ref, &in, &now, uncorrected, &c);
         apply_correction(e, &c, raw_now);
         e->updates++;
         check_leap_arm(e);
         set_status(e, &in, raw_now);
+        double elapsed = timespec_diff(&now, &in.ref_time);
+        emit_tracking(e, &now, true, res.combined, e->ref.last_offset,
+                      in.offset_sd + elapsed * in.frequency_sd, uncorrected, orig_distance);
     } else if (res.lost && e->ref.synchronised) {
         disc_set_unsynchronised(&e->ref, &now);
         check_leap_arm(e);
         e->cmd.set_status = true;
         e->cmd.synchronised = false;
         e->cmd.est_error = e->cmd.max_error = 0.0;
+        emit_tracking(e, &now, false, 0, 0.0, 0.0, sync_correction(e, raw_now),
+                      disc_root_distance(&e->ref, &now));
     }
 }
 
@@ -375,8 +489,11 @@ enum ntpsrc_rx_result sync_process_reply(struct sync_engine *e, int idx,
         .our_root_delay = ntp_short_from_double(sp.root_delay),
         .our_ref_ts = sp.ref_ts,
     };
+    uint32_t meas_before = s->ntp.meas_count;
+    unsigned regressions_before = s->ntp.stats.regressions;
     enum ntpsrc_rx_result r = ntpsrc_process_reply(&s->ntp, v, rx, tx, authenticated, &lc,
                                                    disc_leap_close(&e->ref, &now), NULL);
+    emit_reply_events(e, idx, meas_before, regressions_before);
     if (r == NTPSRC_RX_SAMPLE)
         run_selection(e, idx, raw_now);
     else if (r != NTPSRC_RX_IGNORED && e->sel.selected == idx && !(s->ntp.reach & 1))

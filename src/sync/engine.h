@@ -40,6 +40,62 @@
 /* A bad source is reported for replacement at most this often. */
 #define SYNC_REPLACE_INTERVAL 1800.0
 
+/* ---- the observer: what happened, for the statistics logs (chronyd's `log`) ----
+ *
+ * An optional callback the engine calls, synchronously, at the points where chronyd
+ * writes its log files: a reply processed (measurements), a new regression of a source's
+ * statistics (statistics), the status of each source after a selection (selection), and
+ * every reference update or loss of synchronisation, plus one unsynchronised line at
+ * start (tracking). The engine stays pure: it only hands out values; the callback must
+ * not call back into the engine. */
+enum sync_event_kind {
+    SYNC_EVENT_MEASUREMENT,
+    SYNC_EVENT_STATISTICS,
+    SYNC_EVENT_SELECTION,
+    SYNC_EVENT_TRACKING,
+};
+
+struct sync_event_statistics {
+    struct timespec time; /* of the newest sample */
+    double std_dev, est_offset, est_offset_sd;
+    double est_freq, skew, stress, asymmetry; /* s/s except asymmetry (ratio) */
+    int n_samples, best_start, n_runs;
+};
+
+struct sync_event_selection {
+    struct timespec time; /* of the selection */
+    char letter;          /* select_status_letter() */
+    unsigned options;     /* SELECT_OPT_* in effect */
+    uint8_t reach;
+    double score, last_sample_ago, lo_limit, hi_limit;
+};
+
+struct sync_event_tracking {
+    struct timespec time;
+    bool update; /* a reference update; false: unsynchronised (at start, or lost) */
+    uint32_t ref_id;
+    struct tock_ip ip; /* AF_UNSPEC: show the refid (local reference) */
+    int stratum;
+    double freq_ppm, skew_ppm, offset;
+    int leap; /* enum ntp_leap: 0 normal, 1 insert, 2 delete, 3 unsynchronised */
+    int combined;
+    double offset_sd, remaining_correction, root_delay, root_dispersion, max_error;
+};
+
+struct sync_event {
+    enum sync_event_kind kind;
+    int source;               /* engine index, -1 for tracking */
+    const struct tock_ip *ip; /* the source's address (NULL for tracking) */
+    union {
+        const struct ntpsrc_measurement *measurement;
+        struct sync_event_statistics statistics;
+        struct sync_event_selection selection;
+        struct sync_event_tracking tracking;
+    } u;
+};
+
+typedef void (*sync_observer_fn)(void *ctx, const struct sync_event *ev);
+
 struct sync_params {
     struct slew_params slew;
     struct select_params select;
@@ -50,6 +106,8 @@ struct sync_params {
     double initial_skew_ppm;           /* from the driftfile, >= 1e6 = unknown */
     double driftfile_interval;         /* s, 3600 */
     const struct leapsec_table *leaps; /* optional leap second table (not copied) */
+    sync_observer_fn observer;         /* optional (see above) */
+    void *observer_ctx;
 };
 
 void sync_params_default(struct sync_params *p);
@@ -91,6 +149,7 @@ struct sync_engine {
     int updates;               /* reference updates so far */
     double drift_age;
     bool drift_written;
+    double last_sys_offset; /* tracking log: offset minus correction of the last update */
 };
 
 /* Initialises the engine. The driver must then apply sync_take_clock_cmd() (it carries

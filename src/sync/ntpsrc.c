@@ -345,6 +345,39 @@ static bool check_sync_loop(const struct ntp_header *h, const struct ntpsrc_loop
     return true;
 }
 
+/* chronyd's order of the ten test bits: 1 2 3 5 6 7 then A B C D (abcd, 4 bits). */
+static uint16_t tests_word(bool t1, bool t2, bool t3, bool t5, bool t6, bool t7, unsigned abcd)
+{
+    return (uint16_t)((unsigned)t1 << 9 | (unsigned)t2 << 8 | (unsigned)t3 << 7 |
+                      (unsigned)t5 << 6 | (unsigned)t6 << 5 | (unsigned)t7 << 4 | (abcd & 0xf));
+}
+
+/* Keeps the reply for the measurements log. smp holds the sample when synced (its time
+ * set), zeros otherwise; the packet's own root values are logged, not the sample's. */
+static void record_measurement(struct ntpsrc *s, const struct ntp_header *h,
+                               const struct timespec *rx, uint16_t tests, bool synced,
+                               const struct srcstats_sample *smp)
+{
+    struct ntpsrc_measurement *m = &s->last_meas;
+    memset(m, 0, sizeof(*m));
+    m->time = synced ? smp->time : *rx;
+    m->leap = h->leap;
+    m->stratum = h->stratum;
+    m->remote_poll = h->poll;
+    m->mode = h->mode;
+    m->tests = tests;
+    m->synced = synced;
+    m->local_poll = s->local_poll;
+    m->poll_score = s->poll_score;
+    m->offset = smp->offset;
+    m->peer_delay = smp->peer_delay;
+    m->peer_dispersion = smp->peer_dispersion;
+    m->root_delay = ntp_short_to_double(h->root_delay);
+    m->root_dispersion = ntp_short_to_double(h->root_dispersion);
+    m->ref_id = h->refid;
+    s->meas_count++;
+}
+
 enum ntpsrc_rx_result ntpsrc_process_reply(struct ntpsrc *s, const struct ntp_packet_view *v,
                                            const struct timespec *rx, const struct timespec *tx,
                                            bool authenticated, const struct ntpsrc_loop_check *lc,
@@ -369,16 +402,23 @@ enum ntpsrc_rx_result ntpsrc_process_reply(struct ntpsrc *s, const struct ntp_pa
     double pkt_root_disp = ntp_short_to_double(h->root_dispersion);
     bool test7 = pkt_root_delay / 2.0 + pkt_root_disp < NTP_MAX_DISPERSION;
 
-    /* At most one reply per request: a second one (duplicate or replay) is dropped. */
-    if (s->valid_rx)
+    /* At most one reply per request: a second one (duplicate or replay) is dropped, and
+     * logged as chronyd does, with tests 2 and 3 failed. */
+    if (s->valid_rx) {
+        record_measurement(s, h, rx, tests_word(test1, false, false, test5, test6, test7, 0), false,
+                           &smp);
         return NTPSRC_RX_IGNORED;
+    }
 
     /* Kiss-o'-Death: only when it answers our request (origin matches). */
     bool kod = test1 && test2 && test5 && h->leap == NTP_LEAP_UNSYNC && h->stratum == 0;
     bool valid = test1 && test2 && test3 && test5;
     bool synced = valid && test6 && test7;
-    if (!valid && !kod)
+    if (!valid && !kod) {
+        record_measurement(s, h, rx, tests_word(test1, test2, test3, test5, test6, test7, 0), false,
+                           &smp);
         return NTPSRC_RX_IGNORED;
+    }
 
     double precision = s->precision + ldexp(1.0, h->precision);
     bool testA = false, testB = false, testC = false, testD = false;
@@ -440,8 +480,8 @@ enum ntpsrc_rx_result ntpsrc_process_reply(struct ntpsrc *s, const struct ntp_pa
     r->peer_delay = smp.peer_delay;
     r->peer_dispersion = smp.peer_dispersion;
     r->response_time = response_time;
-    r->tests = (uint16_t)(test1 << 9 | test2 << 8 | test3 << 7 | test5 << 6 | test6 << 5 |
-                          test7 << 4 | testA << 3 | testB << 2 | testC << 1 | testD);
+    r->tests = tests_word(test1, test2, test3, test5, test6, test7,
+                          (unsigned)(testA << 3 | testB << 2 | testC << 1 | testD));
     r->authenticated = s->p.auth && authenticated;
     r->total_valid++;
 
@@ -456,6 +496,7 @@ enum ntpsrc_rx_result ntpsrc_process_reply(struct ntpsrc *s, const struct ntp_pa
             /* The server refuses us: stop polling it (RFC 5905 7.4). */
             s->stopped = true;
             s->scheduled = false;
+            record_measurement(s, h, rx, r->tests, synced, &smp);
             return NTPSRC_RX_KOD_STOP;
         }
         if (h->refid == NTP_KISS_RATE) {
@@ -472,6 +513,7 @@ enum ntpsrc_rx_result ntpsrc_process_reply(struct ntpsrc *s, const struct ntp_pa
             if (s->opmode == NTPSRC_BURST_WAS_ONLINE)
                 s->opmode = NTPSRC_ONLINE;
             schedule(s, rx, transmit_delay(s) + 4.0 * log2_to_double(s->local_poll));
+            record_measurement(s, h, rx, r->tests, synced, &smp);
             return NTPSRC_RX_KOD_RATE;
         }
     }
@@ -495,6 +537,7 @@ enum ntpsrc_rx_result ntpsrc_process_reply(struct ntpsrc *s, const struct ntp_pa
                 } else {
                     s->opmode = NTPSRC_OFFLINE;
                     s->scheduled = false;
+                    record_measurement(s, h, rx, r->tests, synced, &smp);
                     return result;
                 }
             }
@@ -505,6 +548,7 @@ enum ntpsrc_rx_result ntpsrc_process_reply(struct ntpsrc *s, const struct ntp_pa
     }
 
     schedule(s, rx, transmit_delay(s));
+    record_measurement(s, h, rx, r->tests, synced, &smp);
     return result;
 }
 

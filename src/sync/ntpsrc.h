@@ -30,15 +30,15 @@
 struct ntpsrc_params {
     int minpoll, maxpoll; /* log2 s; 6 / 10 */
     bool iburst, burst;
-    int polltarget;          /* 8 */
-    double maxdelay;         /* 3.0 s */
-    double maxdelayratio;    /* 0 = off */
-    double maxdelaydevratio; /* 10.0 */
-    double offset;           /* correction added to every measured offset */
-    int minstratum;          /* 0 */
-    int version;             /* 1..4; 0 = 4 */
-    bool auth;               /* replies must be authenticated (key or nts) */
-    bool offline;            /* start offline */
+    int polltarget;             /* 8 */
+    double maxdelay;            /* 3.0 s */
+    double maxdelayratio;       /* 0 = off */
+    double maxdelaydevratio;    /* 10.0 */
+    double offset;              /* correction added to every measured offset */
+    int minstratum;             /* 0 */
+    int version;                /* 1..4; 0 = 4 */
+    bool auth;                  /* replies must be authenticated (key or nts) */
+    bool offline;               /* start offline */
     int minsamples, maxsamples; /* 6 / 0 = no limit (chrony's defaults) */
     double mindelay, asymmetry;
 };
@@ -64,6 +64,22 @@ struct ntpsrc_report {
     uint16_t tests; /* 1 2 3 5 6 7 A B C D, most significant first (chrony's bit order) */
     bool authenticated;
     uint32_t total_tx, total_rx, total_valid, total_good;
+};
+
+/* One processed reply as chronyd's measurements log shows it: every reply that answered
+ * an outstanding request, valid or not (`log rawmeasurements`); `synced` marks those with
+ * tests 1-3 and 5-7 passed (`log measurements`). Values are zero where the reply gave no
+ * sample. Filled by ntpsrc_process_reply(); meas_count in struct ntpsrc counts them. */
+struct ntpsrc_measurement {
+    struct timespec time; /* the sample's time (midpoint), or the receive time */
+    int leap, stratum, remote_poll, mode;
+    uint16_t tests; /* as in struct ntpsrc_report */
+    bool synced;
+    int local_poll;    /* after this reply's poll adjustment */
+    double poll_score; /* likewise */
+    double offset, peer_delay, peer_dispersion;
+    double root_delay, root_dispersion; /* as the packet carries them */
+    uint32_t ref_id;
 };
 
 /* Our own reference state, for test D (synchronisation loop detection). */
@@ -103,6 +119,9 @@ struct ntpsrc {
 
     struct ntpsrc_report report;
     struct srcstats stats;
+
+    struct ntpsrc_measurement last_meas; /* the statistics logs (see above) */
+    uint32_t meas_count;
 };
 
 /* Sets the source up; the first request goes 0.2 s after cooked_now (iburst: a burst of

@@ -30,6 +30,19 @@ char select_state_char(enum select_status st)
     }
 }
 
+char select_status_letter(enum select_status st)
+{
+    static const char letters[] = {
+        [SELECT_OK] = '?',           [SELECT_UNSELECTABLE] = 'N',  [SELECT_BAD_STATS] = 'M',
+        [SELECT_BAD_DISTANCE] = 'd', [SELECT_JITTERY] = '~',       [SELECT_WAITS_STATS] = 'w',
+        [SELECT_STALE] = 'S',        [SELECT_ORPHAN] = 'O',        [SELECT_UNTRUSTED] = 'T',
+        [SELECT_FALSETICKER] = 'x',  [SELECT_WAITS_SOURCES] = 'W', [SELECT_NONPREFERRED] = 'P',
+        [SELECT_WAITS_UPDATE] = 'U', [SELECT_DISTANT] = 'D',       [SELECT_UNSELECTED] = '+',
+        [SELECT_SELECTED] = '*',
+    };
+    return (unsigned)st < sizeof(letters) && letters[st] ? letters[st] : '?';
+}
+
 int select_state_wire(enum select_status st)
 {
     switch (st) {

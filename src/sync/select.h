@@ -45,6 +45,9 @@ enum select_status {
 
 /* The state character chronyc prints: * + - x ~ ? */
 char select_state_char(enum select_status st);
+/* chronyd's letter for the detailed status (selection log, chronyc selectdata):
+ * N M d ~ w S O T x W P U D + *, '?' for the transient SELECT_OK. */
+char select_status_letter(enum select_status st);
 /* The candm wire value of the state (0 sync, 1 unreach, 2 falseticker, 3 jittery,
  * 4 candidate "+", 5 outlier "-"). */
 int select_state_wire(enum select_status st);

@@ -396,6 +396,7 @@ void srcstats_regress(struct srcstats *st)
     st->regression_ok = srcstats_find_best_regression(x + m, y + m, w, n, m, st->min_samples, &fit);
 
     if (st->regression_ok) {
+        double old_freq = st->estimated_frequency, old_skew = st->skew;
         st->estimated_frequency = fit.b1;
         st->estimated_frequency_sd = fit.sb1 < MIN_SKEW   ? MIN_SKEW
                                      : fit.sb1 > MAX_SKEW ? MAX_SKEW
@@ -408,6 +409,10 @@ void srcstats_regress(struct srcstats *st)
         st->std_dev = sqrt(fit.s2) > MIN_STDDEV ? sqrt(fit.s2) : MIN_STDDEV;
         st->nruns = fit.n_runs;
         st->last_best_start = fit.new_start;
+        st->last_regress_samples = n;
+        st->last_stress =
+            old_skew > 0.0 ? fabs(old_freq - st->estimated_frequency) / old_skew : 0.0;
+        st->regressions++;
         prune(st, fit.new_start);
     } else {
         st->estimated_frequency = 0.0;

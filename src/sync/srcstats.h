@@ -77,6 +77,13 @@ struct srcstats {
     /* estimated asymmetry of the network jitter (chrony's auto asymmetry) */
     double asymmetry;
     int asymmetry_run; /* consecutive estimates of one sign, signed */
+
+    /* The last successful regression, for the statistics log: how many there were, the
+     * samples it used (before dropping last_best_start of them), and the "stress", the
+     * frequency change relative to the skew before it. */
+    unsigned regressions;
+    int last_regress_samples;
+    double last_stress;
 };
 
 struct srcstats_selection {

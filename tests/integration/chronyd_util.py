@@ -144,11 +144,12 @@ def _stop(proc):
 
 @contextlib.contextmanager
 def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir=False,
-            netns=None, address="127.0.0.1"):
+            netns=None, address="127.0.0.1", extra_args=()):
     """Starts a chronyd with the given extra configuration lines; yields a Chronyd.
 
     netns: run it inside that network namespace (made by the test); address: the local
-    address its NTP and command sockets bind to."""
+    address its NTP and command sockets bind to; extra_args: more chronyd options (e.g.
+    "-r"; never one that lets it touch the clock)."""
     directory = tempfile.mkdtemp(prefix="tock-chronyd-")
     os.chmod(directory, 0o770)
     port = port or random_free_port()
@@ -173,7 +174,9 @@ def chronyd(conf_lines=(), port=None, cmdport=None, start_timeout=15.0, keep_dir
     log = open(os.path.join(directory, "chronyd.log"), "w", encoding="utf-8")
     # -x: never touch the system clock. -u root: no privilege drop needed for a test.
     prefix = ["ip", "netns", "exec", netns] if netns else []
-    proc = subprocess.Popen(prefix + [CHRONYD, "-x", "-u", "root", "-d", "-f", conf_path],
+    assert not set(extra_args) & {"-s", "-q", "-Q"}, "options that can step the clock"
+    proc = subprocess.Popen(prefix + [CHRONYD, "-x", "-u", "root", "-d", *extra_args, "-f",
+                                      conf_path],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     log.close()
     daemon = Chronyd(directory, port, cmdport, proc)

@@ -72,7 +72,8 @@ def test_check_resolves_no_name_and_sends_no_packet(tmp_path):
     """The tutorial's pools and servers are out of reach: -Q must not even try."""
     require_tool("strace")
     trace = tmp_path / "trace"
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")  # LeakSanitizer cannot run under strace
+    # LeakSanitizer cannot work under ptrace (the ASan build)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
     r = subprocess.run(["strace", "-f", "-o", str(trace), "-e", "trace=network",
                         str(TOCKD), "-Q", "-f", str(CORRECTED)],
                        capture_output=True, text=True, timeout=60, env=env)

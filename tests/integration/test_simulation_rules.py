@@ -4,6 +4,7 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -35,6 +36,18 @@ def run_under_strace(tmp_path, config):
     return proc, trace
 
 
+def scrape(port, host="127.0.0.1"):
+    """One GET /metrics over TCP; returns the whole response."""
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+
 def test_strace_of_single_process_mode(tmp_path):
     """A run that serves IPv4 and IPv6 clients, synchronises to a chronyd server (client
     sockets, kernel TX timestamps from the error queue) and answers tockctl on the command
@@ -46,15 +59,18 @@ def test_strace_of_single_process_mode(tmp_path):
 def strace_run(tmp_path, server):
     port = free_udp_port()
     cmdport = free_udp_port()
+    mport = free_udp_port()
     rundir = tmp_path / "run"
     rundir.mkdir(mode=0o770)
     os.chmod(rundir, 0o770)
+    # With the monitoring features on too: the metrics endpoint (TCP) and a statistics log.
     proc, trace = run_under_strace(
         tmp_path, f"server 127.0.0.1 port {server.port} iburst minpoll 0 maxpoll 0\n"
                   f"port {port}\nbindaddress 127.0.0.1\nbindaddress ::1\nallow 127.0.0.1\n"
                   f"allow ::1\nlocal stratum 10\ncmdport {cmdport}\n"
                   f"bindcmdaddress {rundir}/tockd.sock\npidfile {rundir}/tockd.pid\n"
-                  f"driftfile {tmp_path}/drift\n")
+                  f"driftfile {tmp_path}/drift\n"
+                  f"metricsport {mport}\nlogdir {tmp_path}/logs\nlog tracking\n")
     try:
         deadline = time.monotonic() + 10
         reply = None
@@ -75,6 +91,8 @@ def strace_run(tmp_path, server):
             out = subprocess.run([str(TOCKCTL), *args], capture_output=True, text=True,
                                  timeout=20)
             assert out.returncode == 0, out.stdout + out.stderr
+        for host in ("127.0.0.1", "::1"):
+            assert scrape(mport, host).startswith(b"HTTP/1.0 200 OK\r\n")
     finally:
         # Signal tockd itself (strace does not forward SIGTERM to its tracee).
         pidfile = rundir / "tockd.pid"
@@ -95,6 +113,8 @@ def strace_run(tmp_path, server):
     # Error queue reads only after poll said so: none may fail with EAGAIN.
     assert not re.search(r"MSG_ERRQUEUE[^\n]*= -1 EAGAIN", text)
     assert "poll" in calls or "pselect6" in calls
+    assert "accept" in calls and "listen" in calls  # the metrics endpoint was used
+    assert (tmp_path / "logs" / "tracking.log").exists()
     bad = sorted(calls & FORBIDDEN_SYSCALLS)
     assert not bad, f"forbidden system calls in single-process mode: {bad}"
     for flag in FORBIDDEN_FLAGS:

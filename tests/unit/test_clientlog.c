@@ -133,6 +133,7 @@ static void noclientlog(void **state)
         assert_int_equal(clientlog_access(log, CLIENTLOG_NTP, &ip, &now), CLIENTLOG_ANSWER);
     assert_int_equal(stats.ntp_hits, 50); /* still counted for serverstats */
     assert_int_equal(clientlog_n_indices(log), 0);
+    assert_int_equal(clientlog_n_records(log), 0);
     struct clientlog_report rep;
     assert_false(clientlog_report_at(log, 0, 0, false, &now, &rep));
     clientlog_free(log);
@@ -417,6 +418,7 @@ static void eviction_least_recently_active(void **state)
     assert_true(find_report(log, "192.0.2.1", &t21, &rep));
     assert_true(find_report(log, "192.0.2.100", &t21, &rep));
     assert_int_equal(clientlog_n_indices(log), 16);
+    assert_int_equal(clientlog_n_records(log), 16); /* full: one evicted, one added */
 
     /* Tie on the last hit: fewer hits goes first. Clients 3 and 4 both last at +30, with
      * 3 and 2 hits. */
@@ -487,6 +489,7 @@ static void million_clients_stay_bounded(void **state)
     for (uint32_t i = 0; i < clientlog_n_indices(log); i++)
         occupied += clientlog_report_at(log, i, 0, false, &end, &rep);
     assert_int_equal(occupied, 4096);
+    assert_int_equal(clientlog_n_records(log), 4096);
     assert_int_equal(stats.log_drops, n - occupied);
     assert_int_equal(stats.ntp_hits, n);
     assert_int_equal(stats.ntp_drops, 0); /* every client was new */

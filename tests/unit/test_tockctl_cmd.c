@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <netinet/in.h>
 
@@ -578,6 +579,97 @@ static void status_and_check_commands(void **state)
     assert_int_equal(run("check"), 2);
 }
 
+/* ---- check -f: NTS certificate expiry ---- */
+
+/* The fake certificates: notAfter by file name (the fake clock is at 1000000100). */
+static int fake_cert_not_after(void *ctx, const char *path, time_t *not_after, char *why,
+                               size_t len)
+{
+    (void)ctx;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (strcmp(base, "in20days.pem") == 0)
+        *not_after = 1000000100 + 20 * 86400;
+    else if (strcmp(base, "in10days.pem") == 0)
+        *not_after = 1000000100 + 10 * 86400;
+    else if (strcmp(base, "expired.pem") == 0)
+        *not_after = 1000000100 - 3 * 86400 - 43200;
+    else {
+        snprintf(why, len, "No such file or directory");
+        return -1;
+    }
+    return 0;
+}
+
+static char conf_path[64];
+
+static void write_conf(const char *certs)
+{
+    snprintf(conf_path, sizeof(conf_path), "/tmp/tockctl-check-%d.conf", (int)getpid());
+    FILE *f = fopen(conf_path, "w");
+    assert_non_null(f);
+    for (const char *c = certs; *c;) {
+        const char *end = strchr(c, ' ');
+        int n = end ? (int)(end - c) : (int)strlen(c);
+        fprintf(f, "ntsservercert /etc/tock/%.*s\nntsserverkey /etc/tock/%.*s.key\n", n, c, n, c);
+        c += n;
+        while (*c == ' ')
+            c++;
+    }
+    fclose(f);
+    opts.config_path = conf_path;
+}
+
+static void check_certificates(void **state)
+{
+    (void)state;
+    env.cert_not_after = fake_cert_not_after;
+    /* no ntsservercert: nothing changes */
+    write_conf("");
+    assert_int_equal(run("check"), 0);
+    assert_null(strstr(ctl_buf_cstr(&out), "cert"));
+    /* 20 days left: OK, in the perfdata */
+    write_conf("in20days.pem");
+    assert_int_equal(run("check"), 0);
+    assert_non_null(strstr(ctl_buf_cstr(&out), " cert_days=20.0;14;0\n"));
+    assert_int_equal(run("check --warn-cert-days 30"), 1);
+    assert_non_null(strstr(ctl_buf_cstr(&out), "NTP WARNING: NTS certificate /etc/tock/in20days."
+                                               "pem expires in 20.0 days (<= 30); "));
+    /* the one expiring first counts: 10 days, WARNING 14 days before */
+    write_conf("in20days.pem in10days.pem");
+    assert_int_equal(run("check"), 1);
+    assert_non_null(strstr(ctl_buf_cstr(&out), "NTS certificate /etc/tock/in10days.pem expires in "
+                                               "10.0 days (<= 14)"));
+    assert_int_equal(run("check --crit-cert-days 12"), 2);
+    /* expired: CRITICAL */
+    write_conf("in20days.pem expired.pem");
+    assert_int_equal(run("check"), 2);
+    assert_non_null(strstr(ctl_buf_cstr(&out),
+                           "NTP CRITICAL: NTS certificate /etc/tock/expired.pem expired "
+                           "3.5 days ago; synchronised to 192.0.2.1"));
+    /* JSON has the days too */
+    opts.json = true;
+    assert_int_equal(run("check"), 2);
+    assert_non_null(strstr(ctl_buf_cstr(&out), "\"cert_days\":-3.5"));
+    opts.json = false;
+    /* a certificate that cannot be read: WARNING, the others still checked */
+    write_conf("missing.pem in20days.pem");
+    assert_int_equal(run("check"), 1);
+    assert_non_null(strstr(ctl_buf_cstr(&out), "cannot read NTS certificate /etc/tock/missing.pem: "
+                                               "No such file or directory"));
+    assert_non_null(strstr(ctl_buf_cstr(&out), "cert_days=20.0"));
+    /* a configuration that cannot be read: UNKNOWN */
+    unlink(conf_path);
+    assert_int_equal(run("check"), 3);
+    assert_prefix(ctl_buf_cstr(&out), "NTP UNKNOWN: cannot read the configuration /tmp/tockctl-"
+                                      "check-");
+    opts.json = true;
+    assert_int_equal(run("check"), 3);
+    assert_prefix(ctl_buf_cstr(&out), "{\"report\":\"check\",\"state\":\"UNKNOWN\",\"exit_"
+                                      "code\":3,\"message\":\"cannot read the configuration ");
+    opts.json = false;
+    opts.config_path = NULL;
+}
+
 static void keygen_command(void **state)
 {
     (void)state;
@@ -623,6 +715,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ntpdata_enumeration, setup, teardown),
         cmocka_unit_test_setup_teardown(waitsync_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(status_and_check_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_certificates, setup, teardown),
         cmocka_unit_test_setup_teardown(keygen_command, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

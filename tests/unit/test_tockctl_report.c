@@ -885,11 +885,16 @@ static void check_plugin(void **state)
     in.have_cert_days = true;
     in.cert_days_left = 20;
     ctl_buf_clear(&b);
+    assert_int_equal(ctl_check_evaluate(&b, false, &lim, &in), CTL_CHECK_OK);
+    in.cert_days_left = 13.5; /* WARNING from 14 days before */
+    ctl_buf_clear(&b);
     assert_int_equal(ctl_check_evaluate(&b, false, &lim, &in), CTL_CHECK_WARNING);
-    assert_non_null(strstr(text(), "NTS certificate expires in 20 days (<= 30)"));
-    in.cert_days_left = 2;
+    assert_non_null(strstr(text(), "NTS certificate expires in 13.5 days (<= 14)"));
+    in.cert_days_left = -0.25; /* CRITICAL once expired */
+    in.cert_file = "/etc/tock/nts.crt";
     ctl_buf_clear(&b);
     assert_int_equal(ctl_check_evaluate(&b, false, &lim, &in), CTL_CHECK_CRITICAL);
+    assert_non_null(strstr(text(), "NTS certificate /etc/tock/nts.crt expired 0.2 days ago"));
 }
 
 static void buffer_growth(void **state)
