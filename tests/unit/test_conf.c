@@ -956,9 +956,9 @@ static void support_levels(void **state)
 static void planned_lines_get_an_info(void **state)
 {
     (void)state;
-    struct loaded *l = load("port 123\nntsdumpdir /k\nlocal\nhwtimestamp eth0\n");
+    struct loaded *l = load("port 123\nleapseclist /k\nlocal\nhwtimestamp eth0\n");
     char *all = printed(l);
-    assert_string_equal(all, "t.conf:2: info: ntsdumpdir: accepted, not active yet\n"
+    assert_string_equal(all, "t.conf:2: info: leapseclist: accepted, not active yet\n"
                              "t.conf:4: info: hwtimestamp: accepted, not active yet\n");
     assert_int_equal(l->rc, 0);
     assert_int_equal(l->d.n_infos, 2);
@@ -1145,12 +1145,12 @@ static void diag_print_format(void **state)
     struct conf_diags d = {0};
     struct tock_config c;
     char buf[256];
-    conf_load_string("port x\nntsdumpdir /k\nport 1\nport 2\n", "a/b.conf", &c, &d);
+    conf_load_string("port x\nleapseclist /k\nport 1\nport 2\n", "a/b.conf", &c, &d);
     assert_int_equal(d.n, 3);
     assert_string_equal(conf_diag_format(&d.items[0], buf, sizeof(buf)),
                         "a/b.conf:1: error: port: invalid integer 'x'");
     assert_string_equal(conf_diag_format(&d.items[1], buf, sizeof(buf)),
-                        "a/b.conf:2: info: ntsdumpdir: accepted, not active yet");
+                        "a/b.conf:2: info: leapseclist: accepted, not active yet");
     assert_string_equal(conf_diag_format(&d.items[2], buf, sizeof(buf)),
                         "a/b.conf:4: warning: port at a/b.conf:4 overrides a/b.conf:3");
     assert_int_equal(d.n_errors, 1);
