@@ -22,6 +22,7 @@ struct keys_table;
 struct clock_driver;
 struct ntp_server;
 struct cmd_socket;
+struct harden;
 
 struct tockd {
     const struct tock_config *conf;
@@ -57,6 +58,10 @@ struct tockd {
 
     struct ntp_server *server;
     struct cmd_socket *cmd;
+
+    /* Privilege drop and seccomp (harden.h): helper processes call
+     * harden_enter_helper(d->harden, ...) first thing after fork(). */
+    struct harden *harden;
 };
 
 /* Builds the access tables (hostnames resolved now), the client log and the key table.

@@ -395,7 +395,9 @@ int tockd_sources_start(struct tockd *d)
     }
     s->d = d;
     d->sources = s;
-    d->resolver = resolver_new(d->loop, !d->foreground_single_process);
+    /* main() forks the resolver helper before the privilege drop; -d resolves here. */
+    if (!d->resolver)
+        d->resolver = resolver_new(d->loop, !d->foreground_single_process, NULL, NULL);
     if (!d->resolver)
         return -1;
     for (int i = 0; i < conf->n_sources; i++) {
