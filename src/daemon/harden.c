@@ -41,12 +41,15 @@ static void log_emit(void *ctx, int level, const char *msg)
     log_msg(level, "%s", msg);
 }
 
-/* The group's name, for the chgrp fixes in messages (-d: the user's name, no NSS call that
- * the simulator does not fake). */
+/* The group's name, for the chgrp fixes in messages (-d: its number, no NSS call that the
+ * simulator does not fake). */
 static void set_group_name(struct harden *h, gid_t gid)
 {
     struct group *gr = h->single_process ? NULL : getgrgid(gid);
-    snprintf(h->group_name, sizeof(h->group_name), "%s", gr ? gr->gr_name : h->user_name);
+    if (gr)
+        snprintf(h->group_name, sizeof(h->group_name), "%s", gr->gr_name);
+    else
+        snprintf(h->group_name, sizeof(h->group_name), "%u", (unsigned)gid);
 }
 
 int harden_prepare(struct harden *h, const struct harden_opts *o, const struct tock_config *conf)

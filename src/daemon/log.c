@@ -1,13 +1,17 @@
 #include "daemon/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static enum log_target log_target = LOG_TARGET_STDERR;
 static int log_min_level = LOG_INFO;
 static char log_prefix[32];
+static FILE *log_file; /* -l FILE, else NULL */
+static char *log_file_path;
 
 void log_init(enum log_target target, int min_level)
 {
@@ -15,6 +19,46 @@ void log_init(enum log_target target, int min_level)
     log_min_level = min_level;
     if (target == LOG_TARGET_SYSLOG)
         openlog("tockd", LOG_PID, LOG_DAEMON);
+}
+
+static FILE *open_log(const char *path)
+{
+    FILE *f = fopen(path, "ae");
+    if (f)
+        setvbuf(f, NULL, _IOLBF, 0);
+    return f;
+}
+
+int log_open_file(const char *path)
+{
+    FILE *f = open_log(path);
+    char *copy = strdup(path);
+    if (!f || !copy) {
+        if (f)
+            fclose(f);
+        free(copy);
+        return -1;
+    }
+    if (log_file)
+        fclose(log_file);
+    free(log_file_path);
+    log_file = f;
+    log_file_path = copy;
+    return 0;
+}
+
+void log_reopen_file(void)
+{
+    if (!log_file_path)
+        return;
+    FILE *f = open_log(log_file_path);
+    if (!f) {
+        log_warn("cannot reopen the log file %s: %s; still writing to the old one", log_file_path,
+                 strerror(errno));
+        return;
+    }
+    fclose(log_file);
+    log_file = f;
 }
 
 void log_set_prefix(const char *prefix)
@@ -38,7 +82,7 @@ void log_msg(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (log_target == LOG_TARGET_SYSLOG) {
+    if (log_target == LOG_TARGET_SYSLOG && !log_file) {
         syslog(level, "%s%s", log_prefix, msg);
         return;
     }
@@ -50,5 +94,5 @@ void log_msg(int level, const char *fmt, ...)
     if (gmtime_r(&now.tv_sec, &tm))
         strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
     const char *tag = level <= LOG_ERR ? "error: " : level == LOG_WARNING ? "warning: " : "";
-    fprintf(stderr, "%s %s%s%s\n", stamp, log_prefix, tag, msg);
+    fprintf(log_file ? log_file : stderr, "%s %s%s%s\n", stamp, log_prefix, tag, msg);
 }

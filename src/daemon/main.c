@@ -38,6 +38,7 @@ struct options {
     int log_level;
     const char *user;
     const char *clock_spec; /* --clock system|none|sim:OFFSET:PPM */
+    const char *log_file;   /* -l */
     int seccomp_level;      /* -F */
     int sched_priority;     /* -P, -1 = the sched_priority directive */
     bool lock_memory;       /* -m */
@@ -56,6 +57,7 @@ static void usage(FILE *out)
                  "                Unlike chronyd -Q this is not a one-shot offset query.\n"
                  "  -p            print the parsed configuration (includes expanded) and exit\n"
                  "  -L LEVEL      minimum log level: -1 debug, 0 info, 1 warning, 2 error\n"
+                 "  -l FILE       log to FILE (appended) instead of syslog or stderr\n"
                  "  -u USER       user to run as after start-up (default: the user directive,\n"
                  "                else " TOCK_DEFAULT_USER ")\n"
                  "  -U            start without root, with capabilities from outside\n"
@@ -90,7 +92,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->log_level = 0;
     o->seccomp_level = SANDBOX_LEVEL_DEFAULT;
     o->sched_priority = -1;
-    while ((c = getopt_long(argc, argv, "f:dnxQpL:u:UF:P:mvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:dnxQpL:l:u:UF:P:mvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             o->config_path = optarg;
@@ -123,6 +125,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->log_level = (int)v;
             break;
         }
+        case 'l':
+            o->log_file = optarg;
+            break;
         case 'u':
             o->user = optarg;
             break;
@@ -350,6 +355,7 @@ static struct clock_driver *make_clock_driver(const struct options *o,
 void tockd_cyclelogs(struct tockd *d)
 {
     (void)d;
+    log_reopen_file();
     log_info("log files reopened");
 }
 
@@ -423,6 +429,11 @@ int main(int argc, char **argv)
     if (opts.log_level < 0)
         level = LOG_DEBUG;
     log_init(opts.foreground == 2 ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG, level);
+    if (opts.log_file && log_open_file(opts.log_file) < 0) {
+        fprintf(stderr, "tockd: cannot open the log file %s: %s\n", opts.log_file, strerror(errno));
+        conf_free(&conf);
+        return 1;
+    }
 
     /* Start-up in chronyd's order (doc/security.md): user and capabilities decided,
      * directories, pidfile, helper processes, sockets bound as root, scheduling and memory

@@ -209,6 +209,7 @@ static const int sanitizer_calls[] = {
     SCMP_SYS(prctl),
     SCMP_SYS(sched_yield),
     SCMP_SYS(getdents64),
+    SCMP_SYS(getdents),
     SCMP_SYS(open),
     SCMP_SYS(openat),
     SCMP_SYS(readlink),
