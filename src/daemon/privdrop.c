@@ -104,8 +104,10 @@ const char *privdrop_caps_string(unsigned caps, char *buf, size_t len)
         if (!(caps & cap_table[i].bit))
             continue;
         int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", cap_table[i].name);
-        if (n < 0 || (size_t)n >= len - used)
+        if (n < 0 || (size_t)n >= len - used) {
+            buf[used] = '\0'; /* whole names only */
             break;
+        }
         used += (size_t)n;
     }
     if (used == 0)

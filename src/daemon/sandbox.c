@@ -367,18 +367,26 @@ static int add_ntske_arg_rules(scmp_filter_ctx ctx)
     return rc;
 }
 
-static int add_resolver_rules(scmp_filter_ctx ctx, uint32_t kill)
+/* KILL is the action for the dangerous calls; with a negative level it is also the default
+ * (TRAP), and libseccomp refuses a rule that repeats the default. */
+static int add_resolver_rules(scmp_filter_ctx ctx, uint32_t kill, uint32_t deflt)
 {
     static const unsigned long families[] = {AF_INET, AF_INET6, AF_UNIX, AF_NETLINK};
     int rc = add_list(ctx, SCMP_ACT_ALLOW, resolver_calls, COUNT(resolver_calls));
     if (rc == 0)
-        rc = add_list(ctx, kill, never_calls, COUNT(never_calls));
-    if (rc == 0)
         rc = allow_if(ctx, SCMP_SYS(socket), 0, families, COUNT(families));
+    if (kill == deflt)
+        return rc;
+    if (rc == 0)
+        rc = add_list(ctx, kill, never_calls, COUNT(never_calls));
+    /* Raw packet sockets are no resolver's business: loud, not just EPERM. */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, kill, SCMP_SYS(socket), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_PACKET));
     return rc;
 }
 
-static int build(scmp_filter_ctx ctx, enum sandbox_profile profile, uint32_t kill)
+static int build(scmp_filter_ctx ctx, enum sandbox_profile profile, uint32_t kill, uint32_t deflt)
 {
     int rc = add_list(ctx, SCMP_ACT_ALLOW, base_calls, COUNT(base_calls));
     /* raise() and abort() signal this process only. */
@@ -394,7 +402,7 @@ static int build(scmp_filter_ctx ctx, enum sandbox_profile profile, uint32_t kil
             rc = add_main_arg_rules(ctx);
         break;
     case SANDBOX_RESOLVER:
-        rc = add_resolver_rules(ctx, kill);
+        rc = add_resolver_rules(ctx, kill, deflt);
         break;
     case SANDBOX_NTSKE:
         rc = add_list(ctx, SCMP_ACT_ALLOW, ntske_calls, COUNT(ntske_calls));
@@ -443,7 +451,7 @@ int sandbox_install(enum sandbox_profile profile, int level, char *err, size_t e
         snprintf(err, errlen, "seccomp_init failed");
         return -1;
     }
-    int rc = build(ctx, profile, kill);
+    int rc = build(ctx, profile, kill, deflt);
     if (rc == 0)
         rc = seccomp_load(ctx);
     seccomp_release(ctx);
