@@ -242,6 +242,10 @@ int harden_drop(struct harden *h)
     /* Sanitizer builds only: LeakSanitizer's exit-time scan ptraces the process, which the
      * kernel refuses once setuid() made it non-dumpable. */
     (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#else
+    /* No core dumps (keys) and no ptrace by other processes of the same user, also when
+     * tockd never changed its uid (-U). */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
     return 0;
 }
