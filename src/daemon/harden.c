@@ -107,6 +107,9 @@ int harden_prepare(struct harden *h, const struct harden_opts *o, const struct t
                    (binds_low_port_later(conf) ? PRIVDROP_CAP_NET_BIND : 0);
     if (o->notify && notify_open(&h->notify, err, sizeof(err)) < 0)
         log_warn("%s", err);
+    /* Only the main process speaks for the daemon (NotifyAccess=main would ignore a helper,
+     * but a helper has no business holding the socket either). */
+    harden_close_in_helpers(h, h->notify.fd);
     return 0;
 }
 
