@@ -192,15 +192,6 @@ def tockd(tmp_path, netns):  # netns first: namespaces outlive the daemons start
     assert not errors, "\n".join(errors)
 
 
-def still_running(pid):
-    """True while process PID exists and is not a zombie."""
-    try:
-        status = pathlib.Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
-
-
 @pytest.fixture
 def netns():
     """Factory: netns() -> name of a new network namespace with loopback up; deleted (with
@@ -226,11 +217,6 @@ def netns():
                 os.kill(int(pid), signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        # Until they are gone: a daemon fixture torn down after this one must not see a
-        # process that is still dying as "running" (and then its SIGKILL as its exit).
-        deadline = time.monotonic() + 5
-        while any(still_running(pid) for pid in pids) and time.monotonic() < deadline:
-            time.sleep(0.02)
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
