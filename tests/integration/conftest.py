@@ -118,10 +118,27 @@ class Daemon:
             assert marker not in text, f"sanitizer report in tockd log:\n{text}"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """TOCK_TEST_USER mode: the temp dirs live in a base dir of this session's own, not in
+    /tmp/pytest-of-root, which every new pytest session resets to 0700 - that would lock
+    the test user out of a running session's files."""
+    if TEST_USER and is_root() and not config.option.basetemp:
+        base = pathlib.Path("/tmp") / f"tock-test-user-{os.getpid()}"
+        config.option.basetemp = str(base)
+        config._tock_basetemp = base
+
+
+def pytest_unconfigure(config):
+    base = getattr(config, "_tock_basetemp", None)
+    if base:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def open_to_test_user(path):
     """TOCK_TEST_USER mode: PATH (a test's temp dir) becomes the test user's, and every
     directory above it searchable, so tockd can write its driftfile, socket and logs there
-    after dropping root. (pytest makes its temp dirs 0700 root; it restores that itself.)"""
+    after dropping root. (pytest makes its temp dirs 0700 root.)"""
     import pwd
     pw = pwd.getpwnam(TEST_USER)
     os.chown(path, pw.pw_uid, pw.pw_gid)

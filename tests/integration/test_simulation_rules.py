@@ -11,7 +11,7 @@ import pytest
 
 from chronyd_util import chronyd
 from conftest import REPO, TOCKCTL, TOCKD, free_udp_port, needs_root, require_tool
-from tockutil import ntp_query
+from tockutil import drop_nscd_probes, ntp_query
 
 HERE = pathlib.Path(__file__).parent
 
@@ -33,16 +33,6 @@ def run_under_strace(tmp_path, config):
                              "-f", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env, text=True)
     return proc, trace
-
-
-def drop_nscd_probes(text):
-    """glibc's getpwnam() first asks nscd over a socket of its own (SOCK_NONBLOCK, through
-    libc-internal calls). The simulator fakes getpwnam() itself (rule 12), so that probe never
-    happens there; it is the only socket tockd -d may open with type flags."""
-    return re.sub(r'^(\d+)\s+socket\(AF_UNIX, SOCK_STREAM\|SOCK_CLOEXEC\|SOCK_NONBLOCK, 0\) = '
-                  r'(\d+)\n\1\s+connect\(\2, \{sa_family=AF_UNIX, '
-                  r'sun_path="/var/run/nscd/socket"\}.*\n\1\s+close\(\2\).*\n', "", text,
-                  flags=re.M)
 
 
 def test_strace_of_single_process_mode(tmp_path):
