@@ -276,12 +276,12 @@ int fileperm_create_dirs(const struct tock_config *conf, const struct fileperm_w
         mode_t mode = it->use == USE_SOCKET_DIR ? 0770 : it->use == USE_PIDFILE ? 0755 : 0750;
         int rc = fileperm_make_dir(dir, mode, chown_to, who->uid, who->gid, err, sizeof(err));
         if (rc < 0) {
+            /* As chronyd: not fatal. Time is kept without a log or state directory (their
+             * writes fail later, with a warning each); the Unix socket is disabled; a
+             * pidfile that cannot be written stops the start by itself. */
             char msg[MSG_LEN + 64];
             snprintf(msg, sizeof(msg), "%s: %s", it->what, err);
-            /* Only the command socket can do without its directory (it is disabled). */
-            emit(ctx, it->use == USE_SOCKET_DIR ? LOG_WARNING : LOG_ERR, msg);
-            if (it->use != USE_SOCKET_DIR)
-                return -1;
+            emit(ctx, LOG_WARNING, msg);
         } else if (rc == 1) {
             char msg[PATH_MAX + 256];
             snprintf(msg, sizeof(msg), "created %s (mode %04o%s%s) for the %s", dir, (unsigned)mode,

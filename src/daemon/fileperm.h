@@ -77,7 +77,8 @@ typedef void (*fileperm_emit)(void *ctx, int level, const char *msg);
 
 /* Creates the directories the configuration names, before the privilege drop: the command
  * socket's (0770), the logdir, dumpdir, ntsdumpdir and the driftfile's (0750), the
- * pidfile's (0755); owned by WHO when CHOWN_TO. Returns 0, or -1 after emitting an error. */
+ * pidfile's (0755); owned by WHO when CHOWN_TO. A directory that cannot be created is a
+ * warning (as chronyd). Returns 0. */
 int fileperm_create_dirs(const struct tock_config *conf, const struct fileperm_who *who,
                          bool chown_to, fileperm_emit emit, void *ctx);
 

@@ -315,6 +315,14 @@ static void test_create_dirs(void **state)
         assert_int_equal(st.st_mode & 07777, want[i].mode);
     }
     assert_int_equal(m.n_info, 3); /* the pidfile shares the socket's directory */
+    assert_int_equal(m.n_warn, 0);
+    /* A directory that cannot be created (a file in the way) is a warning, not fatal. */
+    snprintf(p, sizeof(p), "%s/open/file/log", t->base);
+    set(&conf.logdir, p);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(fileperm_create_dirs(&conf, &me, false, collect, &m), 0);
+    assert_int_equal(m.n_warn, 1);
+    assert_non_null(strstr(m.text, "logdir: cannot create"));
     conf_free(&conf);
 }
 
