@@ -101,7 +101,7 @@ const struct conf_directive conf_directives[] = {
     {"leapseclist", PLANNED, CONF_SINGLE, "leapseclist FILE", STR(leapseclist)},
     {"leapsecmode", PLANNED, CONF_SINGLE, "leapsecmode system|slew|step|ignore",
      conf_handle_leapsecmode},
-    {"lock_all", PLANNED, CONF_SINGLE, "lock_all", FLAG(lock_all)},
+    {"lock_all", ACTIVE, CONF_SINGLE, "lock_all", FLAG(lock_all)},
     {"maxntsconnections", ACTIVE, CONF_SINGLE, "maxntsconnections N",
      INT(maxntsconnections, 1, INT_MAX)},
     {"nocerttimecheck", ACTIVE, CONF_SINGLE, "nocerttimecheck UPDATES",
@@ -123,8 +123,8 @@ const struct conf_directive conf_directives[] = {
     {"ntsserverkey", ACTIVE, CONF_LIST, "ntsserverkey FILE", conf_handle_ntsserverkey},
     {"ntstrustedcerts", ACTIVE, CONF_LIST, "ntstrustedcerts [SET] FILE|DIRECTORY",
      conf_handle_ntstrustedcerts},
-    {"sched_priority", PLANNED, CONF_SINGLE, "sched_priority PRIORITY", INT(sched_priority, 0, 99)},
-    {"user", PLANNED, CONF_SINGLE, "user NAME", STR(user)},
+    {"sched_priority", ACTIVE, CONF_SINGLE, "sched_priority PRIORITY", INT(sched_priority, 0, 99)},
+    {"user", ACTIVE, CONF_SINGLE, "user NAME", STR(user)},
 
     /* ---- UNSUPPORTED: valid chrony, refused ---- */
     {"authselectmode", UNSUPP,

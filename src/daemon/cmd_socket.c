@@ -158,8 +158,10 @@ static bool check_socket_dir(const char *path)
         ok = true;
     if (ok && (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07007))) {
         log_warn("command socket %s disabled: its directory %s must be owned by the daemon's "
-                 "user and not accessible by others (mode %04o found; fix: chmod 770 %s)",
-                 path, dir, (unsigned)(st.st_mode & 07777), dir);
+                 "user (uid %u) and not accessible by others (uid %u, mode %04o found; fix: "
+                 "chown %u %s && chmod 770 %s)",
+                 path, dir, (unsigned)geteuid(), (unsigned)st.st_uid,
+                 (unsigned)(st.st_mode & 07777), (unsigned)geteuid(), dir, dir);
         ok = false;
     }
     free(copy);
@@ -228,9 +230,12 @@ int tockd_cmd_start(struct tockd *d)
     tockd_cmd_backend_init(d, &c->backend);
     set_open_commands(c);
     c->backend.udp_open = c->udp_open;
-    if (open_udp(c) < 0)
-        return -1;
-    return open_unix(c);
+    return open_udp(c);
+}
+
+int tockd_cmd_start_unix(struct tockd *d)
+{
+    return d->cmd ? open_unix(d->cmd) : 0;
 }
 
 void tockd_cmd_stop(struct tockd *d)

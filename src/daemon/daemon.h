@@ -27,6 +27,7 @@ struct nts_client;
 struct nts_source;
 struct statlog;
 struct metrics;
+struct harden;
 
 struct tockd {
     const struct tock_config *conf;
@@ -69,6 +70,9 @@ struct tockd {
     /* Monitoring: statistics log files (statlog.c), Prometheus endpoint (metrics.c). */
     struct statlog *statlog;
     struct metrics *metrics;
+    /* Privilege drop and seccomp (harden.h): helper processes call
+     * harden_enter_helper(d->harden, ...) first thing after fork(). */
+    struct harden *harden;
 };
 
 /* Builds the access tables (hostnames resolved now), the client log and the key table.

@@ -1,7 +1,9 @@
 #include "daemon/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -75,7 +77,7 @@ void log_msg(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (log_target == LOG_TARGET_SYSLOG) {
+    if (log_target == LOG_TARGET_SYSLOG && !log_file) {
         syslog(level, "%s%s", log_prefix, msg);
         return;
     }

@@ -14,6 +14,7 @@
 #include "daemon/clock.h"
 #include "daemon/cmd_socket.h"
 #include "daemon/daemon.h"
+#include "daemon/harden.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/metrics.h"
@@ -22,6 +23,7 @@
 #include "daemon/nts_server.h"
 #include "daemon/pidfile.h"
 #include "daemon/statlog.h"
+#include "daemon/resolver.h"
 
 #ifndef TOCK_SYSCONFDIR
 #define TOCK_SYSCONFDIR "/etc"
@@ -40,7 +42,10 @@ struct options {
     int log_level;
     const char *user;
     const char *clock_spec; /* --clock system|none|sim:OFFSET:PPM */
-    const char *log_file;   /* -l FILE */
+    const char *log_file;   /* -l */
+    int seccomp_level;      /* -F */
+    int sched_priority;     /* -P, -1 = the sched_priority directive */
+    bool lock_memory;       /* -m */
 };
 
 static void usage(FILE *out)
@@ -57,8 +62,15 @@ static void usage(FILE *out)
                  "                Unlike chronyd -Q this is not a one-shot offset query.\n"
                  "  -p            print the parsed configuration (includes expanded) and exit\n"
                  "  -L LEVEL      minimum log level: -1 debug, 0 info, 1 warning, 2 error\n"
-                 "  -u USER       user to run as (privilege drop: not active yet)\n"
-                 "  -U            allow starting without root (capabilities from outside)\n"
+                 "  -l FILE       log to FILE (appended) instead of syslog or stderr\n"
+                 "  -u USER       user to run as after start-up (default: the user directive,\n"
+                 "                else " TOCK_DEFAULT_USER ")\n"
+                 "  -U            start without root, with capabilities from outside\n"
+                 "                (systemd AmbientCapabilities=, a container)\n"
+                 "  -F LEVEL      seccomp filter: 1 on (default), 0 off, -1 a forbidden\n"
+                 "                system call raises SIGSYS and is logged (debugging)\n"
+                 "  -P PRIORITY   SCHED_FIFO priority 1..99 (as sched_priority; 0 off)\n"
+                 "  -m            lock the daemon's memory (as lock_all)\n"
                  "  --clock DRIVER\n"
                  "                clock driver: system (default), none (as -x), or\n"
                  "                sim:OFFSET:PPM, a simulated clock over CLOCK_MONOTONIC that\n"
@@ -83,7 +95,9 @@ static int parse_options(int argc, char **argv, struct options *o)
     int c;
     memset(o, 0, sizeof(*o));
     o->log_level = 0;
-    while ((c = getopt_long(argc, argv, "f:dnxQpL:l:u:UF:vh", longopts, NULL)) != -1) {
+    o->seccomp_level = SANDBOX_LEVEL_DEFAULT;
+    o->sched_priority = -1;
+    while ((c = getopt_long(argc, argv, "f:dnxQpL:l:u:UF:P:mvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             o->config_path = optarg;
@@ -125,8 +139,29 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'U':
             o->no_root_check = true;
             break;
-        case 'F':
-            /* seccomp level: accepted for compatibility with chronyd's options. */
+        case 'F': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || !sandbox_level_valid((int)v) || v != (int)v) {
+                fprintf(stderr, "tockd: invalid seccomp level %s (1 on, 0 off, -1 SIGSYS)\n",
+                        optarg);
+                return -1;
+            }
+            o->seccomp_level = (int)v;
+            break;
+        }
+        case 'P': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v < 0 || v > 99) {
+                fprintf(stderr, "tockd: invalid scheduler priority %s (1..99, 0 off)\n", optarg);
+                return -1;
+            }
+            o->sched_priority = (int)v;
+            break;
+        }
+        case 'm':
+            o->lock_memory = true;
             break;
         case 'q':
             o->quickstart_dir = optarg ? optarg : "./run";
@@ -201,7 +236,14 @@ static char *prepare_quickstart_dir(const char *dir, bool create)
     return strdup(resolved);
 }
 
-static int load_config(const struct options *o, struct tock_config *conf)
+static const char *config_name(const struct options *o)
+{
+    return o->quickstart_dir ? "<quickstart>" : (o->config_path ? o->config_path : DEFAULT_CONFIG);
+}
+
+/* n_errors/n_warnings: the counts for -Q's summary line. */
+static int load_config(const struct options *o, struct tock_config *conf, int *n_errors,
+                       int *n_warnings)
 {
     struct conf_diags diags = {0};
     int rc;
@@ -222,12 +264,8 @@ static int load_config(const struct options *o, struct tock_config *conf)
         rc = conf_load_file(o->config_path ? o->config_path : DEFAULT_CONFIG, conf, &diags);
     }
     conf_diags_print(&diags, stderr);
-    if (o->check_only) {
-        const char *name =
-            o->quickstart_dir ? "<quickstart>" : (o->config_path ? o->config_path : DEFAULT_CONFIG);
-        fprintf(stderr, "%s: %d error%s, %d warning%s\n", name, diags.n_errors,
-                diags.n_errors == 1 ? "" : "s", diags.n_warnings, diags.n_warnings == 1 ? "" : "s");
-    }
+    *n_errors = diags.n_errors;
+    *n_warnings = diags.n_warnings;
     conf_diags_free(&diags);
     return rc;
 }
@@ -334,26 +372,50 @@ static void on_hangup(void *ctx)
     tockd_nts_reload_certs(ctx);
 }
 
+/* The helper processes' first step (resolver_new calls it in the child). */
+static void enter_resolver_helper(void *ctx)
+{
+    harden_enter_helper(ctx, SANDBOX_RESOLVER);
+}
+
+/* tockd -Q: the configuration (its summary line unchanged), then the files it names, for
+ * the daemon's user and the shipped unit, with a summary line of their own: a file problem
+ * is the machine's, not the configuration's, and does not change the exit status. */
+static int check_config(const struct options *o, struct tock_config *conf, int load_rc,
+                        int n_errors, int n_warnings)
+{
+    fprintf(stderr, "%s: %d error%s, %d warning%s\n", config_name(o), n_errors,
+            n_errors == 1 ? "" : "s", n_warnings, n_warnings == 1 ? "" : "s");
+    if (load_rc == 0) {
+        int n = harden_check_config_files(conf, o->user);
+        if (n > 0)
+            fprintf(stderr, "%s: %d file warning%s (tockd's user, the shipped tockd.service)\n",
+                    config_name(o), n, n == 1 ? "" : "s");
+    }
+    conf_free(conf);
+    return load_rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options opts;
     struct tock_config conf;
     struct tockd d;
+    struct harden harden;
     int pid_fd = -1;
     int startup_fd = -1;
     int rc = 1;
+    int n_errors = 0, n_warnings = 0;
 
     if (parse_options(argc, argv, &opts) < 0)
         return 1;
-    if (load_config(&opts, &conf) < 0) {
-        if (!opts.check_only)
-            fprintf(stderr, "tockd: configuration has errors; not starting\n");
+    int load_rc = load_config(&opts, &conf, &n_errors, &n_warnings);
+    if (opts.check_only)
+        return check_config(&opts, &conf, load_rc, n_errors, n_warnings);
+    if (load_rc < 0) {
+        fprintf(stderr, "tockd: configuration has errors; not starting\n");
         conf_free(&conf);
         return 1;
-    }
-    if (opts.check_only) {
-        conf_free(&conf);
-        return 0;
     }
     if (opts.print_config) {
         conf_print(&conf, stdout);
@@ -368,7 +430,10 @@ int main(int argc, char **argv)
     }
 
     memset(&d, 0, sizeof(d));
+    memset(&harden, 0, sizeof(harden));
+    harden.notify.fd = -1;
     d.conf = &conf;
+    d.harden = &harden;
     d.foreground = opts.foreground != 0;
     d.foreground_single_process = opts.foreground == 2;
     d.no_clock_control = opts.no_clock_control;
@@ -383,9 +448,28 @@ int main(int argc, char **argv)
         conf_free(&conf);
         return 1;
     }
+
+    /* Start-up in chronyd's order (doc/security.md): user and capabilities decided,
+     * directories, pidfile, helper processes, sockets bound as root, scheduling and memory
+     * locking, the privilege drop, the rest as the daemon's user, the Unix command socket,
+     * the seccomp filter. */
+    struct harden_opts hopts = {
+        .user = opts.user,
+        .seccomp_level = opts.seccomp_level,
+        .no_root_check = opts.no_root_check,
+        .clock_control =
+            !opts.no_clock_control && (!opts.clock_spec || strcmp(opts.clock_spec, "system") == 0),
+        .single_process = opts.foreground == 2,
+        .sched_priority = opts.sched_priority,
+        .lock_memory = opts.lock_memory,
+        .notify = opts.foreground != 0,
+    };
+    if (harden_prepare(&harden, &hopts, &conf) < 0)
+        goto out;
     if (!opts.foreground)
         startup_fd = daemonize();
-
+    if (harden_create_dirs(&harden, &conf) < 0)
+        goto out;
     if (conf.pidfile) {
         char err[256];
         pid_fd = pidfile_acquire(conf.pidfile, err, sizeof(err));
@@ -393,6 +477,7 @@ int main(int argc, char **argv)
             log_err("%s", err);
             goto out;
         }
+        harden_close_in_helpers(&harden, pid_fd);
     }
     loop_install_signal_handlers();
     d.loop = loop_new();
@@ -402,36 +487,53 @@ int main(int argc, char **argv)
     d.precision = clock_measure_precision(d.clock, conf.clockprecision, &d.precision_s);
     log_info("tockd %s starting (clock driver %s, precision 2^%d s)", TOCK_VERSION, d.clock->name,
              d.precision);
-    tockd_statlog_start(&d); /* before the engine: its first event is a tracking line */
-    if (tockd_sync_init(&d) < 0)
-        goto out;
+    if (conf.n_sources > 0 && !d.foreground_single_process) {
+        d.resolver = resolver_new(d.loop, true, enter_resolver_helper, &harden);
+        if (!d.resolver)
+            goto out;
+    }
     if (tockd_access_init(&d) < 0)
         goto out;
     if (tockd_nts_server_start(&d) < 0)
         goto out;
     if (ntp_server_start(&d) < 0)
         goto out;
+    if (tockd_cmd_start(&d) < 0)
+        goto out;
+    harden_sched_and_lock(&harden);
+    if (harden_drop(&harden) < 0)
+        goto out;
+    harden_check_files(&harden, &conf);
+    tockd_statlog_start(&d); /* before the engine: its first event is a tracking line */
+    if (tockd_sync_init(&d) < 0)
+        goto out;
     if (tockd_nts_client_init(&d) < 0)
         goto out;
     if (tockd_sources_start(&d) < 0)
         goto out;
-    if (tockd_cmd_start(&d) < 0)
+    if (tockd_cmd_start_unix(&d) < 0)
         goto out;
     if (tockd_metrics_start(&d) < 0)
+        goto out;
+    if (harden_lock_down(&harden) < 0)
         goto out;
 
     report_startup(startup_fd, 0);
     startup_fd = -1;
+    harden_ready(&harden, d.loop);
     loop_run(d.loop, on_hangup, &d);
     tockd_dump(&d); /* with dumpdir: the measurements, as chronyd saves them at exit */
     log_info("tockd exiting");
     rc = 0;
 out:
     report_startup(startup_fd, 1);
+    harden_stopping(&harden);
     tockd_metrics_stop(&d);
     tockd_cmd_stop(&d);
     tockd_sources_stop(&d);
     tockd_nts_client_free(&d);
+    resolver_free(d.resolver);
+    d.resolver = NULL;
     ntp_server_stop(&d);
     tockd_nts_server_stop(&d);
     tockd_sync_shutdown(&d);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon/harden.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/nts_server.h"
@@ -158,8 +159,10 @@ void nts_helper_main(const struct nts_helper_args *a)
     hs.pool = hs.loop ? nts_ke_pool_new(hs.loop, a->conf, on_outcome, &hs) : NULL;
     if (!hs.pool)
         _exit(1);
-    /* Hardening hook: the privilege drop (no capabilities) and the helper's seccomp filter
-     * belong here, after the certificates are loaded and before the first connection. */
+    /* No capability, the daemon's user, and the NTS-KE filter: a compromised TLS session
+     * can neither touch the clock nor open sockets. The certificates are loaded already. */
+    if (a->harden)
+        harden_enter_helper(a->harden, SANDBOX_NTSKE);
     if (loop_add_fd(hs.loop, a->conn_fd, POLLIN, on_conn, &hs) < 0 ||
         loop_add_fd(hs.loop, a->ctl_fd, POLLIN, on_ctl, &hs) < 0)
         _exit(1);

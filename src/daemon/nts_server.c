@@ -323,6 +323,7 @@ static int spawn_helper(struct nts_server *ns, struct helper *h)
             .conf = ns->d->conf,
             .conn_fd = ns->helper_conn_fd,
             .ctl_fd = sv[1],
+            .harden = ns->d->harden,
         };
         /* A helper gets the current key with each connection; the ring copied into it by
          * fork() is not its to keep. */

@@ -79,16 +79,20 @@ int tockd_nts_random(void *arg, uint8_t *buf, size_t len);
 /* ---- helper processes ---- */
 
 /* What a helper is given when it is forked. */
+struct harden;
+
 struct nts_helper_args {
     int index;                      /* 1..N, for the log prefix "nks#N: " */
     const struct tock_config *conf; /* certificates, maxntsconnections, ntsntpserver, port */
     int conn_fd;                    /* shared: connections (SCM_RIGHTS) from the main process */
     int ctl_fd;                     /* private: reports to / commands from the main process */
+    const struct harden *harden;    /* privilege drop and seccomp (harden_enter_helper) */
 };
 
 /* The helper's entry point, right after fork(). It loads the certificates and
- * initialises OpenSSL, then (hardening: privilege drop and seccomp go here) serves until
- * the main process goes away. Never returns. */
+ * initialises OpenSSL, then drops to the daemon's user with no capability and loads the
+ * NTS-KE seccomp profile (harden_enter_helper), and serves until the main process goes
+ * away. Never returns. */
 void nts_helper_main(const struct nts_helper_args *a) __attribute__((noreturn));
 
 /* Messages between the main process and the helpers (fixed size, SOCK_SEQPACKET). */

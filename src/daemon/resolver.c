@@ -71,14 +71,20 @@ static int lookup_now(const char *name, int family, struct tock_ip *out)
 }
 
 /* The helper process: answers requests until the main process goes away. */
-static void helper_main(int fd)
+static void helper_main(int fd, resolver_setup_cb setup, void *setup_ctx)
 {
     struct resolve_request req;
     struct resolve_reply rep;
+    struct tock_ip warm[RESOLVER_MAX_ADDRS];
     log_set_prefix("resolver: ");
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    /* One lookup before the sandbox: glibc reads nsswitch.conf and gai.conf and loads its
+     * NSS modules now, while every file is still readable and before the filter. */
+    (void)lookup_now("localhost", 0, warm);
+    if (setup)
+        setup(setup_ctx);
     for (;;) {
         ssize_t n = recv(fd, &req, sizeof(req), 0);
         if (n == 0)
@@ -123,7 +129,8 @@ static void on_reply(void *ctx, int fd, short revents)
     }
 }
 
-struct resolver *resolver_new(struct loop *loop, bool use_helper)
+struct resolver *resolver_new(struct loop *loop, bool use_helper, resolver_setup_cb setup,
+                              void *setup_ctx)
 {
     struct resolver *r = calloc(1, sizeof(*r));
     if (!r)
@@ -150,7 +157,7 @@ struct resolver *resolver_new(struct loop *loop, bool use_helper)
     if (pid == 0) {
         close(sv[0]);
         child_after_fork(sv[1], -1);
-        helper_main(sv[1]);
+        helper_main(sv[1], setup, setup_ctx);
         _exit(0);
     }
     close(sv[1]);

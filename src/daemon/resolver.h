@@ -18,8 +18,15 @@ struct resolver;
 /* n == 0: the name did not resolve. addrs are in getaddrinfo's order, duplicates removed. */
 typedef void (*resolver_cb)(void *ctx, const char *name, int n, const struct tock_ip *addrs);
 
-/* use_helper false: synchronous lookups. Returns NULL on failure (fork, socketpair). */
-struct resolver *resolver_new(struct loop *loop, bool use_helper);
+/* Runs first in the helper process, after NSS is loaded: drops privileges and installs the
+ * helper's seccomp filter (harden_enter_helper). */
+typedef void (*resolver_setup_cb)(void *ctx);
+
+/* use_helper false: synchronous lookups. Otherwise forks the helper, which calls
+ * setup(setup_ctx) (if not NULL) before it answers anything. Returns NULL on failure (fork,
+ * socketpair). */
+struct resolver *resolver_new(struct loop *loop, bool use_helper, resolver_setup_cb setup,
+                              void *setup_ctx);
 /* family: 0 any, 4 IPv4 only, 6 IPv6 only. The callback may run before this returns
  * (synchronous mode). Returns 0, or -1 when too many lookups are pending. */
 int resolver_lookup(struct resolver *r, const char *name, int family, resolver_cb cb, void *ctx);

@@ -439,7 +439,9 @@ static struct sources *ensure_sources(struct tockd *d)
     }
     s->d = d;
     d->sources = s;
-    d->resolver = resolver_new(d->loop, !d->foreground_single_process);
+    /* main() forks the resolver helper before the privilege drop; -d resolves here. */
+    if (!d->resolver)
+        d->resolver = resolver_new(d->loop, !d->foreground_single_process, NULL, NULL);
     if (!d->resolver)
         return NULL;
     if (d->conf->refresh > 0)

@@ -28,6 +28,11 @@ TOCKCTL = BUILD / "tockctl"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
 
+# TOCK_TEST_USER=nobody runs every daemon of the suite as root dropping to that user (the
+# `user` directive) with the seccomp filter on (-F 1), so the whole suite proves the
+# privilege drop and the filter with real traffic. make check sets it in one pass.
+TEST_USER = os.environ.get("TOCK_TEST_USER") or None
+
 
 def is_root():
     return os.geteuid() == 0
@@ -113,6 +118,49 @@ class Daemon:
             assert marker not in text, f"sanitizer report in tockd log:\n{text}"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """TOCK_TEST_USER mode: the temp dirs live in a base dir of this session's own, not in
+    /tmp/pytest-of-root, which every new pytest session resets to 0700 - that would lock
+    the test user out of a running session's files."""
+    if TEST_USER and is_root() and not config.option.basetemp:
+        base = pathlib.Path("/tmp") / f"tock-test-user-{os.getpid()}"
+        config.option.basetemp = str(base)
+        config._tock_basetemp = base
+
+
+def pytest_unconfigure(config):
+    base = getattr(config, "_tock_basetemp", None)
+    if base:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def open_to_test_user(path):
+    """TOCK_TEST_USER mode: PATH (a test's temp dir) becomes the test user's, and every
+    directory above it searchable, so tockd can write its driftfile, socket and logs there
+    after dropping root. (pytest makes its temp dirs 0700 root.)"""
+    import pwd
+    pw = pwd.getpwnam(TEST_USER)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    for parent in pathlib.Path(path).parents:
+        st = parent.stat()
+        if not st.st_mode & 0o001:
+            os.chmod(parent, (st.st_mode & 0o7777) | 0o011)
+    return pw
+
+
+def as_test_user_args(args, text):
+    """The config text and arguments of a daemon in TOCK_TEST_USER mode."""
+    if not TEST_USER or not is_root():
+        return list(args), text
+    if not re.search(r"^\s*user\s", text, re.M):
+        text += f"\nuser {TEST_USER}\n"
+    args = list(args)
+    if "-F" not in args:
+        args += ["-F", "1"]
+    return args, text
+
+
 @pytest.fixture
 def tockd(tmp_path, netns):  # netns first: namespaces outlive the daemons started in them
     """Factory: tockd(config_text, extra_args=(), netns=None) -> running Daemon.
@@ -134,6 +182,11 @@ def tockd(tmp_path, netns):  # netns first: namespaces outlive the daemons start
             text += f"\npidfile {rundir}/tockd.pid\n"
         if "bindcmdaddress /" not in text:
             text += f"\nbindcmdaddress {rundir}/tockd.sock\n"
+        args, text = as_test_user_args(args, text)
+        if TEST_USER and is_root():
+            pw = open_to_test_user(tmp_path)
+            for path in (workdir, rundir):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
         conf = workdir / "tock.conf"
         conf.write_text(text)
         d = Daemon(list(args) + ["-f", str(conf)], workdir, netns=netns, env=env,

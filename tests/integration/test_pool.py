@@ -61,8 +61,11 @@ def test_pool_resolves_and_replaces_an_unreachable_member(named_netns, tockd, mo
             cm = chronyd(["local stratum 8", "allow 127.0.0.0/8"], netns=ns, address=a,
                          port=port)
             servers[a] = (cm, cm.__enter__())
+        # -n started as root needs a user that exists (only -d forgives a missing default
+        # `tock`); TOCK_TEST_USER names one.
+        user = "" if mode == "-d" or os.environ.get("TOCK_TEST_USER") else "user root\n"
         d = tockd(f"pool {POOL} port {port} iburst maxsources 3 minpoll 0 maxpoll 0\n"
-                  "port 0\ncmdport 0\n", args=[mode, "-x"], netns=ns,
+                  f"port 0\ncmdport 0\n{user}", args=[mode, "-x"], netns=ns,
                   wait=r"tockd \S+ starting" if mode == "-d" else None)
         sock = d.socket
         assert wait_for(lambda: sock.exists(), 10)

@@ -1,4 +1,5 @@
 """Small NTP helpers for the integration tests (no dependency beyond the standard library)."""
+import re
 import socket
 import struct
 import time
@@ -63,3 +64,25 @@ def ntp_query(addr, port, version=4, poll=6, timeout=1.0):
     r["delay"] = (t4 - t1) - (t3 - t2)
     r["sent_transmit"] = struct.unpack(">Q", req[40:48])[0]
     return r
+
+
+def drop_nscd_probes(trace):
+    """An strace -f log without glibc's probes of nscd: getpwnam() and friends first try
+    nscd's socket (SOCK_NONBLOCK, through libc-internal calls) before reading /etc/passwd.
+    tockd looks users up (the privilege drop, -Q's file checks); the probe sends nothing
+    anywhere, and under the simulator getpwnam() is faked so it never happens there."""
+    lines = trace.splitlines(keepends=True)
+    drop = set()
+    for i, line in enumerate(lines):
+        m = re.match(r"^(\d+)\s+socket\(AF_UNIX, SOCK_STREAM\|SOCK_CLOEXEC\|SOCK_NONBLOCK, 0\)"
+                     r" = (\d+)$", line.rstrip("\n"))
+        if not m:
+            continue
+        pid, fd = m.groups()
+        later = [j for j in range(i + 1, len(lines)) if re.match(rf"^{pid}\s", lines[j])]
+        if later and re.match(rf'^{pid}\s+connect\({fd}, \{{sa_family=AF_UNIX, '
+                              r'sun_path="/var/run/nscd/socket"\}', lines[later[0]]):
+            drop.update((i, later[0]))
+            if len(later) > 1 and re.match(rf"^{pid}\s+close\({fd}\)", lines[later[1]]):
+                drop.add(later[1])
+    return "".join(line for i, line in enumerate(lines) if i not in drop)
