@@ -171,7 +171,10 @@ void harden_enter_helper(const struct harden *h, enum sandbox_profile profile)
     int rc;
     for (int i = 0; i < h->n_close; i++)
         close(h->close_in_helpers[i]);
-    if (h->drop_user)
+    /* A helper forked at start is still root; one that replaces a crashed helper later is
+     * forked by the main process after its privilege drop, under its filter: then only the
+     * capabilities are left to lower. */
+    if (h->drop_user && geteuid() == 0)
         rc = privdrop_become(&h->user, 0, err, sizeof(err));
     else
         rc = privdrop_limit_caps(0, err, sizeof(err));

@@ -8,6 +8,7 @@
 #include "daemon/sandbox.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/net_tstamp.h>
@@ -75,51 +76,27 @@ static const int base_calls[] = {
 static const int main_calls[] = {
     /* Files: configuration (reload sources), keyfile (rekey), driftfile, logs, leap table,
      * the pidfile and socket removed at exit. */
-    SCMP_SYS(open),
-    SCMP_SYS(openat),
-    SCMP_SYS(pwrite64),
-    SCMP_SYS(stat),
-    SCMP_SYS(lstat),
-    SCMP_SYS(access),
-    SCMP_SYS(faccessat),
-    SCMP_SYS(faccessat2),
-    SCMP_SYS(readlink),
-    SCMP_SYS(readlinkat),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(rename),
-    SCMP_SYS(renameat),
-    SCMP_SYS(renameat2),
-    SCMP_SYS(unlink),
-    SCMP_SYS(unlinkat),
-    SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync),
-    SCMP_SYS(ftruncate),
-    SCMP_SYS(umask),
-    SCMP_SYS(getcwd),
-    SCMP_SYS(uname),
+    SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(pwrite64), SCMP_SYS(stat), SCMP_SYS(lstat),
+    SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(readlink),
+    SCMP_SYS(readlinkat), SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
+    SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+    SCMP_SYS(ftruncate), SCMP_SYS(fchmod), /* ntskeys and cookie files are written 0600 */
+    SCMP_SYS(umask), SCMP_SYS(getcwd), SCMP_SYS(uname),
     /* The clock: what the system driver does (simulation rule 7). */
-    SCMP_SYS(clock_adjtime),
-    SCMP_SYS(adjtimex),
-    SCMP_SYS(clock_settime),
-    SCMP_SYS(settimeofday),
+    SCMP_SYS(clock_adjtime), SCMP_SYS(adjtimex), SCMP_SYS(clock_settime), SCMP_SYS(settimeofday),
     /* Sockets (socket() itself is checked by family below). */
-    SCMP_SYS(bind),
-    SCMP_SYS(connect),
-    SCMP_SYS(accept),
-    SCMP_SYS(accept4),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(sendto),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(sendmmsg),
-    SCMP_SYS(recvfrom),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(recvmmsg),
+    SCMP_SYS(bind), SCMP_SYS(connect), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(getsockname),
+    SCMP_SYS(getpeername), SCMP_SYS(getsockopt), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
+    SCMP_SYS(sendmmsg), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
     SCMP_SYS(shutdown),
     /* Reaping the resolver helper at exit (kill() is checked below). */
-    SCMP_SYS(wait4),
-    SCMP_SYS(waitid),
+    SCMP_SYS(wait4), SCMP_SYS(waitid),
+    /* Replacing a crashed NTS-KE helper: the new child lowers its capabilities and stacks
+     * its own filter (fork itself, socketpair and prctl are checked below). */
+    SCMP_SYS(capget), SCMP_SYS(capset),
+    SCMP_SYS(set_robust_list),           /* glibc, in the child of fork() */
+    SCMP_SYS(rseq), SCMP_SYS(getrlimit), /* sysconf(_SC_OPEN_MAX) in the child (prlimit64 below) */
+    SCMP_SYS(pipe2), /* the child exports its filter through a pipe to load it */
 };
 
 /* The resolver helper: getaddrinfo() with glibc's NSS (files, dns, and modules such as
@@ -139,6 +116,9 @@ static const int ntske_calls[] = {
     SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(getsockopt), SCMP_SYS(sendto),
     SCMP_SYS(sendmsg),     SCMP_SYS(recvfrom),    SCMP_SYS(recvmsg),    SCMP_SYS(shutdown),
 };
+
+/* glibc's fork(): clone with exactly these flags (no shared memory, no thread). */
+#define FORK_CLONE_FLAGS (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
 
 /* Calls that must kill the resolver even though its default is EPERM: they could reach
  * outside the helper (other processes, the clock, credentials, the file system tree). */
@@ -356,6 +336,22 @@ static int add_main_arg_rules(scmp_filter_ctx ctx)
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
                               SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)SIGTERM));
+    /* A crashed NTS-KE helper is replaced: fork (a process, never a thread), its channel,
+     * and in the child no_new_privs and the helper's own filter on top of this one. */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)FORK_CLONE_FLAGS));
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+    /* Reading a limit only (no new value): sysconf(_SC_OPEN_MAX) in a new helper. */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+                              SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)0));
+    static const unsigned long prctls[] = {PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_SET_DUMPABLE,
+                                           PR_GET_DUMPABLE, PR_CAPBSET_READ};
+    if (rc == 0)
+        rc = allow_if(ctx, SCMP_SYS(prctl), 0, prctls, COUNT(prctls));
     return rc;
 }
 
@@ -363,6 +359,12 @@ static int add_ntske_arg_rules(scmp_filter_ctx ctx)
 {
     static const unsigned long fcntls[] = {F_GETFD, F_SETFD, F_GETFL, F_SETFL};
     int rc = allow_if(ctx, SCMP_SYS(fcntl), 1, fcntls, COUNT(fcntls));
+    /* TCP_NODELAY on each accepted connection: a TLS flight goes out at once (delayed ACK
+     * would otherwise stall the NTS-KE exchange by 40 ms). */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+                              SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)IPPROTO_TCP),
+                              SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)TCP_NODELAY));
     /* Files only for reading (OpenSSL may load its configuration lazily). */
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,

@@ -150,8 +150,14 @@ def open_to_test_user(path):
 
 
 def as_test_user_args(args, text):
-    """The config text and arguments of a daemon in TOCK_TEST_USER mode."""
-    if not TEST_USER or not is_root():
+    """The config text and arguments of a daemon in TOCK_TEST_USER mode. Otherwise, as root,
+    a daemon without a `user` line stays root (`user root`, as chronyd -u root in tests):
+    tockd's compiled-in default user `tock` does not exist on a test machine."""
+    if not is_root():
+        return list(args), text
+    if not TEST_USER:
+        if not re.search(r"^\s*user\s", text, re.M):
+            text += "\nuser root\n"
         return list(args), text
     if not re.search(r"^\s*user\s", text, re.M):
         text += f"\nuser {TEST_USER}\n"
