@@ -173,13 +173,21 @@ int fileperm_make_dir(const char *dir, mode_t mode, bool chown_to, uid_t uid, gi
         }
         return 0;
     }
-    /* Parents first (0755, the caller's), then the directory itself. */
+    /* Missing parents first, then the directory itself, each created with the same mode
+     * and owner (chronyd's UTI_CreateDirAndParents): the daemon's user can then reach the
+     * directory through parents it had created for it. */
     size_t len = strlen(path);
     for (size_t i = 1; i < len; i++) {
         if (path[i] != '/')
             continue;
         path[i] = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+        if (mkdir(path, mode) == 0) {
+            if (chmod(path, mode) < 0 || (chown_to && chown(path, uid, gid) < 0)) {
+                snprintf(err, errlen, "cannot set the owner and mode of %s: %s", path,
+                         strerror(errno));
+                return -1;
+            }
+        } else if (errno != EEXIST) {
             snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
             return -1;
         }

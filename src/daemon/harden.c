@@ -207,10 +207,19 @@ void harden_sched_and_lock(const struct harden *h)
     }
     if (h->lock_memory) {
         struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-        /* Without CAP_SYS_RESOURCE the current limit (LimitMEMLOCK=) has to do. */
-        if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
-            log_debug("RLIMIT_MEMLOCK: %s", strerror(errno));
-        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+        int flags = MCL_CURRENT | MCL_FUTURE;
+        /* Without CAP_SYS_RESOURCE the current limit (LimitMEMLOCK=) has to do. With a
+         * finite limit, MCL_FUTURE would make a later allocation (a growing client log)
+         * fail instead of being locked: lock what is mapped now, and say so. */
+        if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
+            rl.rlim_cur != RLIM_INFINITY) {
+            flags = MCL_CURRENT;
+            log_warn("lock_all: RLIMIT_MEMLOCK is %llu kB and cannot be raised (no "
+                     "CAP_SYS_RESOURCE): only the memory mapped at start is locked (under "
+                     "tockd.service install the realtime drop-in: LimitMEMLOCK=infinity)",
+                     (unsigned long long)rl.rlim_cur / 1024);
+        }
+        if (mlockall(flags) < 0)
             log_err("lock_all: mlockall: %s (under tockd.service install the realtime "
                     "drop-in: LimitMEMLOCK=infinity)",
                     strerror(errno));

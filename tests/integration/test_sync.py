@@ -79,7 +79,10 @@ def test_sim_clock_converges_to_two_chronyd_servers(tockd, tmp_path):
         offsets.sort()
         assert abs(offsets[2]) < 0.001, offsets
         sources = tockctl(d.socket, "sources").stdout
-        assert len(re.findall(r"^\^[*+]", sources, re.M)) == 2, sources
+        # Both usable: one selected, the other combined or selectable (which of the two
+        # depends on sub-microsecond differences between two servers on one machine).
+        assert len(re.findall(r"^\^\*", sources, re.M)) == 1, sources
+        assert len(re.findall(r"^\^[*+-]", sources, re.M)) == 2, sources
         # The frequency error is reported within 1 ppm.
         assert abs(t["frequency_ppm"] - 30.0) < 1.0
         assert t["reference_id"] in ("7F000001", "7F000002"), t
