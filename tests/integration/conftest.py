@@ -149,6 +149,60 @@ def open_to_test_user(path):
     return pw
 
 
+def give_to_test_user(*paths):
+    """TOCK_TEST_USER mode: files and directories a test prepares for tockd before starting
+    it (a dumpdir, a keyfile, certificates) become the test user's, recursively, as an
+    operator would prepare them for the daemon's user. Otherwise nothing changes."""
+    if not (TEST_USER and is_root()):
+        return
+    import pwd
+    pw = pwd.getpwnam(TEST_USER)
+    for path in paths:
+        path = pathlib.Path(path)
+        todo = [path]
+        if path.is_dir():
+            todo += list(path.rglob("*"))
+        for p in todo:
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+        for parent in path.parents:
+            st = parent.stat()
+            if not st.st_mode & 0o001:
+                os.chmod(parent, (st.st_mode & 0o7777) | 0o011)
+
+
+def share_with_test_user(*paths):
+    """TOCK_TEST_USER mode: secrets a test prepares (a keyfile, certificates and their
+    directory) become readable, not writable, by the test user: root:GROUP, 0640 files and
+    0750 directories, the layout tockd's own warnings recommend. Otherwise nothing changes."""
+    if not (TEST_USER and is_root()):
+        return
+    import pwd
+    gid = pwd.getpwnam(TEST_USER).pw_gid
+    for path in paths:
+        path = pathlib.Path(path)
+        todo = [path]
+        if path.is_dir():
+            todo += list(path.rglob("*"))
+        for p in todo:
+            os.chown(p, 0, gid)
+            os.chmod(p, 0o750 if p.is_dir() else 0o640)
+        for parent in path.parents:
+            st = parent.stat()
+            if not st.st_mode & 0o001:
+                os.chmod(parent, (st.st_mode & 0o7777) | 0o011)
+
+
+def daemon_owner():
+    """(user, group) names the daemons of this run write their files as: the test user
+    and its primary group in TOCK_TEST_USER mode, root otherwise."""
+    if not (TEST_USER and is_root()):
+        return "root", "root"
+    import grp
+    import pwd
+    pw = pwd.getpwnam(TEST_USER)
+    return pw.pw_name, grp.getgrgid(pw.pw_gid).gr_name
+
+
 def as_test_user_args(args, text):
     """The config text and arguments of a daemon in TOCK_TEST_USER mode. Otherwise, as root,
     a daemon without a `user` line stays root (`user root`, as chronyd -u root in tests):

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import algorithms
 
 from chronyd_util import chronyd
-from conftest import TOCKCTL, free_udp_port, needs_root, require_tool
+from conftest import TOCKCTL, free_udp_port, needs_root, share_with_test_user, require_tool
 from nettopo import Topology
 from serveutil import (drop_summary, serverstats, tockctl, tockctl_json, wait_until,
                        write_keyfiles)
@@ -472,6 +472,7 @@ def test_keygen_lines_load_in_tockd_and_chronyd(tockd, tmp_path):
     keyfile = tmp_path / "generated.keys"
     keyfile.write_text("\n".join(lines) + "\n")
     os.chmod(keyfile, 0o640)
+    share_with_test_user(keyfile)
     port = free_udp_port()
     d = tockd(f"port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.0/8\nlocal stratum 10\n"
               f"cmdport 0\nkeyfile {keyfile}\n", wait=r"serving NTP on 127.0.0.1")

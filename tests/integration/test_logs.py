@@ -16,7 +16,7 @@ import time
 import pytest
 
 from chronyd_util import chronyd
-from conftest import REPO, TOCKCTL, free_udp_port
+from conftest import REPO, TOCKCTL, daemon_owner, free_udp_port
 from tockutil import ntp_query
 
 KINDS = ("measurements", "statistics", "tracking", "selection")
@@ -289,8 +289,13 @@ def test_packaged_logrotate_reopens(tockd, tmp_path):
         policy = policy.replace("/var/log/tock", str(logdir))
         policy = policy.replace("/usr/bin/tockctl cyclelogs",
                                 f"{TOCKCTL} -h {d.socket} cyclelogs")
-        policy = re.sub(r"^\s*su tock tock\n", "", policy, flags=re.M)
-        policy = policy.replace("create 0640 tock tock", "create 0640 root root")
+        # The daemons' user (root, or the test user dropping from root) takes the place of
+        # the package's tock user; logrotate's `su` is kept for a non-root owner.
+        user, group = daemon_owner()
+        if user == "root":
+            policy = re.sub(r"^\s*su tock tock\n", "", policy, flags=re.M)
+        policy = policy.replace("su tock tock", f"su {user} {group}")
+        policy = policy.replace("create 0640 tock tock", f"create 0640 {user} {group}")
         conf = tmp_path / "logrotate.conf"
         conf.write_text(policy)
         for rnd in range(2):

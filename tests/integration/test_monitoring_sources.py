@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from chronyd_util import CHRONYC, chronyd
-from conftest import TOCKCTL
+from conftest import TOCKCTL, give_to_test_user
 
 
 def ctl(sock, *args):
@@ -111,6 +111,7 @@ def test_dump_loaded_by_chronyd(tockd, tmp_path):
     dumpdir, the files are also written at exit."""
     dumpdir = tmp_path / "dump"
     dumpdir.mkdir()
+    give_to_test_user(dumpdir)
     with chronyd(["local stratum 8", "allow 127.0.0.1"]) as a:
         src = line("127.0.0.1", a.port)
         d = tockd(src + f"port 0\ncmdport 0\ndumpdir {dumpdir}\n", args=["-d", "-x"],

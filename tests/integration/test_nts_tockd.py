@@ -33,7 +33,8 @@ import uuid
 import pytest
 
 from chronyd_util import chronyd
-from conftest import BUILD, REPO, TOCKCTL, free_udp_port, require_tool
+from conftest import (BUILD, REPO, TOCKCTL, free_udp_port, give_to_test_user, require_tool,
+                      share_with_test_user)
 from tockutil import drop_nscd_probes, exchange, parse, request
 
 NTSN = 0x4E54534E
@@ -90,11 +91,15 @@ class NtsServer:
     """A tockd NTS server started through the conftest factory."""
 
     def __init__(self, tockd, tmp_path, certs, helpers=1, extra="", cert="server",
-                 dumpdir=None, log_level="-1"):
+                 dumpdir=None, log_level="-1", share_certs=True):
         self.ntp_port = free_port()
         self.ke_port = free_port()
         self.dumpdir = dumpdir or (tmp_path / f"ntsdump-{uuid.uuid4().hex[:6]}")
         self.dumpdir.mkdir(exist_ok=True)
+        # As an operator prepares them for tockd's user (TOCK_TEST_USER mode).
+        give_to_test_user(self.dumpdir)
+        if share_certs:
+            share_with_test_user(certs)
         self.logfile = tmp_path / f"tockd-{uuid.uuid4().hex[:8]}.log"
         self.helpers = helpers
         if isinstance(cert, str):
@@ -288,6 +293,7 @@ def test_tockd_syncs_from_chronyd_nts(tockd, tmp_path, certs):
         wait_tcp(ke_port)
         dump = tmp_path / "clientdump"
         dump.mkdir()
+        give_to_test_user(dump)
         config = (f"server localhost port {c.port} nts ntsport {ke_port} iburst minpoll -2 "
                   f"maxpoll -2\nntstrustedcerts {certs}/ca.pem\nntsdumpdir {dump}\ncmdport 0\n")
         d = tockd(config)
@@ -518,8 +524,13 @@ def test_reload_certs(tockd, tmp_path, certs, probe, helpers):
 
 
 def test_sni_selects_certificate(tockd, tmp_path, certs, probe):
-    srv = NtsServer(tockd, tmp_path, certs, helpers=0, cert=["wrong", "server"],
-                    extra="ntsntpserver 127.0.0.1\nuser nobody")
+    own = tmp_path / "sni-certs"
+    own.mkdir()
+    for name in ("wrong.pem", "wrong.key", "server.pem", "server.key"):
+        shutil.copy(certs / name, own / name)
+        os.chmod(own / name, 0o600)
+    srv = NtsServer(tockd, tmp_path, own, helpers=0, cert=["wrong", "server"],
+                    extra="ntsntpserver 127.0.0.1\nuser nobody", share_certs=False)
     ca = certs / "ca.pem"
     # The keys are 0600 root: `user` could not reload them after the privilege drop.
     assert re.search(r"warning: \S+/server\.key is not readable by user nobody, .*\(fix: chgrp "
