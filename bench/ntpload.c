@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #define MAX_SOCKETS 1024
-#define BATCH 32
+#define BATCH       32
 
 static double now(void)
 {
@@ -77,23 +77,39 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "a:p:s:w:d:n:f")) != -1) {
         switch (opt) {
-        case 'a': addr = optarg; break;
-        case 'p': port = atoi(optarg); break;
-        case 's': n_sockets = atoi(optarg); break;
-        case 'w': window = atoi(optarg); break;
-        case 'd': duration = atof(optarg); break;
-        case 'n': payload_file = optarg; break;
-        case 'f': flood = 1; break;
+        case 'a':
+            addr = optarg;
+            break;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 's':
+            n_sockets = atoi(optarg);
+            break;
+        case 'w':
+            window = atoi(optarg);
+            break;
+        case 'd':
+            duration = atof(optarg);
+            break;
+        case 'n':
+            payload_file = optarg;
+            break;
+        case 'f':
+            flood = 1;
+            break;
         default:
             fprintf(stderr, "usage: ntpload -a ADDR -p PORT [-s SOCKETS] [-w WINDOW] "
                             "[-d SECONDS] [-n REQUEST_FILE] [-f]\n");
             return 2;
         }
     }
-    if (n_sockets < 1 || n_sockets > MAX_SOCKETS || window < 1 || window > BATCH ||
-        duration <= 0 || duration > 600) {
-        fprintf(stderr, "ntpload: bad arguments (sockets 1..%d, window 1..%d, duration "
-                        "<= 600 s)\n", MAX_SOCKETS, BATCH);
+    if (n_sockets < 1 || n_sockets > MAX_SOCKETS || window < 1 || window > BATCH || duration <= 0 ||
+        duration > 600) {
+        fprintf(stderr,
+                "ntpload: bad arguments (sockets 1..%d, window 1..%d, duration "
+                "<= 600 s)\n",
+                MAX_SOCKETS, BATCH);
         return 2;
     }
     struct in_addr dst;
@@ -122,8 +138,8 @@ int main(int argc, char **argv)
         struct sockaddr_in src = {.sin_family = AF_INET};
         /* 127.0.x.y with x.y = i + 2: one loopback address per client socket. */
         src.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)(i + 2));
-        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                 .sin_addr = dst};
+        struct sockaddr_in to = {
+            .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = dst};
         int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
         int big = 1 << 20;
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
@@ -223,8 +239,8 @@ int main(int argc, char **argv)
     double t_end = now();
     double measured = warm_time ? t_end - warm_time : t_end - start;
     uint64_t measured_replies = warm_time ? received - received_at_warm : received;
-    printf("sent=%llu replies=%llu resent=%llu seconds=%.3f rate=%.0f\n",
-           (unsigned long long)sent, (unsigned long long)received,
-           (unsigned long long)resent, measured, measured_replies / measured);
+    printf("sent=%llu replies=%llu resent=%llu seconds=%.3f rate=%.0f\n", (unsigned long long)sent,
+           (unsigned long long)received, (unsigned long long)resent, measured,
+           measured_replies / measured);
     return 0;
 }

@@ -75,7 +75,7 @@ start() {
     } >"$conf"
     if [ "$1" = tockd ]; then
         # -n (not -d): -d is the single-process mode, which has no helper processes.
-        $(pin 0) "$build/tockd" -n -x -l "$work/tockd.log" -f "$conf" 2>>"$work/tockd.log" &
+        $(pin 0) "$build/tockd" -n -x -u "$(id -un)" -l "$work/tockd.log" -f "$conf" 2>>"$work/tockd.log" &
     else
         $(pin 0) chronyd -x -u root -d -f "$conf" 2>"$work/chronyd.log" &
     fi

@@ -73,7 +73,7 @@ start() {
     port=$(free_port)
     if [ "$1" = tockd ]; then
         common_conf "$port" tockd >"$work/tockd.conf"
-        $(pin 0) "$build/tockd" -d -x -f "$work/tockd.conf" 2>"$work/tockd.log" &
+        $(pin 0) "$build/tockd" -d -x -u "$(id -un)" -f "$work/tockd.conf" 2>"$work/tockd.log" &
     else
         common_conf "$port" chronyd >"$work/chronyd.conf"
         echo "dumpdir $work" >>"$work/chronyd.conf"

@@ -65,6 +65,14 @@ const struct conf_option conf_source_options[] = {
 const int conf_n_source_options =
     (int)(sizeof(conf_source_options) / sizeof(conf_source_options[0]));
 
+/* Options parsed with chrony's syntax and ranges but not acted on yet: a line using them is
+ * accepted (the tutorial's and other chrony.conf files keep working) with an INFO line saying
+ * so, never silently. */
+static const char *const planned_options[] = {
+    "maxdelayquant", "maxunreach", "filter",  "auto_offline",
+    "xleave",        "copy",       "presend", "extfield",
+};
+
 static int option_index(const char *name)
 {
     for (int i = 0; i < conf_n_source_options; i++) {
@@ -147,6 +155,12 @@ static int handle_source(struct conf_parser *p, struct conf_line *l, enum conf_s
         return -1;
     }
     src.has_asymmetry = (seen & ((uint64_t)1 << option_index("asymmetry"))) != 0;
+    for (size_t i = 0; i < sizeof(planned_options) / sizeof(planned_options[0]); i++) {
+        if (seen & ((uint64_t)1 << option_index(planned_options[i])))
+            conf_diag_add(p->diags, CONF_DIAG_INFO, &l->loc,
+                          "%s option %s: accepted, not active yet", kind_name(kind),
+                          planned_options[i]);
+    }
 
     /* chrony refuses a second source with the same address ("Could not add source") and
      * keeps the first; the options of the second line are lost. */

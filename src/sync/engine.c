@@ -1,6 +1,7 @@
 #include "sync/engine.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "proto/ntp_time.h"
@@ -131,9 +132,26 @@ static void emit_selection(const struct sync_engine *e, const struct timespec *n
     }
 }
 
+/* Zeroes memory that is not zero already. The source table is most of the engine (64
+ * slots): the daemon callocs it, and reading fresh pages maps the kernel's zero page while
+ * writing them would make the whole table resident though few slots are used. */
+static void zero_unless_zero(void *mem, size_t n)
+{
+    const unsigned char *b = mem;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i]) {
+            memset(mem, 0, n);
+            return;
+        }
+    }
+}
+
 void sync_init(struct sync_engine *e, const struct sync_params *p, const struct timespec *raw_now)
 {
-    memset(e, 0, sizeof(*e));
+    memset(e, 0, offsetof(struct sync_engine, src));
+    zero_unless_zero(e->src, sizeof(e->src));
+    const size_t after = offsetof(struct sync_engine, src) + sizeof(e->src);
+    memset((unsigned char *)e + after, 0, sizeof(*e) - after);
     e->p = *p;
     e->p.ref.max_clock_error = p->max_clock_error;
     e->p.ref.precision = p->precision;

@@ -966,6 +966,23 @@ static void planned_lines_get_an_info(void **state)
     unload(l);
 }
 
+static void planned_source_options_get_an_info(void **state)
+{
+    (void)state;
+    struct loaded *l = load("server a.example iburst xleave\n"
+                            "pool b.example filter 3 presend 6 maxsources 2\n"
+                            "server c.example maxdelay 0.5 extfield F323\n");
+    char *all = printed(l);
+    assert_string_equal(all, "t.conf:1: info: server option xleave: accepted, not active yet\n"
+                             "t.conf:2: info: pool option filter: accepted, not active yet\n"
+                             "t.conf:2: info: pool option presend: accepted, not active yet\n"
+                             "t.conf:3: info: server option extfield: accepted, not active yet\n");
+    assert_int_equal(l->rc, 0);
+    assert_int_equal(l->c.n_sources, 3);
+    free(all);
+    unload(l);
+}
+
 static void unsupported_and_obsolete(void **state)
 {
     (void)state;
@@ -1219,6 +1236,7 @@ int main(void)
         cmocka_unit_test(opencommands_list),
         cmocka_unit_test(support_levels),
         cmocka_unit_test(planned_lines_get_an_info),
+        cmocka_unit_test(planned_source_options_get_an_info),
         cmocka_unit_test(unsupported_and_obsolete),
         cmocka_unit_test(invalid_directives_and_fixes),
         cmocka_unit_test(several_directives_on_one_line),
