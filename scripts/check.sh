@@ -46,6 +46,15 @@ test_user=""
 if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null 2>&1; then
     test_user=nobody
 fi
+# The sources stay as .clang-format says (make format applies it).
+echo "== format"
+if make -s format-check >/dev/null 2>&1; then
+    summary="$summary\nformat: clang-format clean"
+else
+    make -s format-check 2>&1 | grep -m 20 'warning:'
+    summary="$summary\nformat: FAILED (run make format)"
+    status=1
+fi
 run_build "normal build"
 test_user=""
 run_build "ASan+UBSan build" SAN=1 BUILD=build/asan

@@ -10,7 +10,7 @@ set -u
 
 BUILD_PKGS="gcc make pkg-config libssl-dev nettle-dev libseccomp-dev libcap-dev libcmocka-dev"
 TEST_PKGS="python3 python3-pytest python3-ntplib chrony ntpsec-ntpdig sntp ntpdate iproute2 \
-strace binutils util-linux procps clang libclang-rt-14-dev logrotate debhelper lintian \
+strace binutils util-linux procps clang clang-format libclang-rt-14-dev logrotate debhelper lintian \
 nftables ufw dpkg-dev fakeroot systemd"
 
 # "deps.sh build" checks only what building needs (make run); no argument: everything.
