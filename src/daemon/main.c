@@ -337,7 +337,7 @@ static struct clock_driver *make_clock_driver(const struct options *o,
     } else if (spec && strncmp(spec, "sim:", 4) == 0) {
         double offset, ppm;
         char tail;
-        if (sscanf(spec + 4, "%lf:%lf%c", &offset, &ppm, &tail) != 2 || fabs(offset) > 1e6 ||
+        if (sscanf(spec + 4, "%lf:%lf%c", &offset, &ppm, &tail) != 2 || fabs(offset) > 1e9 ||
             fabs(ppm) > 1e5) {
             log_err("--clock %s: expected sim:OFFSET:PPM (e.g. sim:0.5:30)", spec);
             return NULL;

@@ -223,6 +223,82 @@ def test_system_driver_steps_within_makestep_limit_then_slews(tockd, tmp_path, r
     assert unsync_cleared == rtcsync, status
 
 
+def next_leap_midnight(now):
+    """The next end of June or December (UTC midnight, epoch seconds) after `now`."""
+    import datetime
+    t = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    for year in (t.year, t.year + 1):
+        for month in (7, 13):
+            end = datetime.datetime(year + (month == 13), 1 if month == 13 else 7, 1,
+                                    tzinfo=datetime.timezone.utc)
+            if end.timestamp() > now + 3600:
+                return int(end.timestamp())
+    raise AssertionError("no leap date")
+
+
+def leap_zone(tmp_path, midnight):
+    """A right/-style zone whose only leap second is inserted at `midnight`, made by zic."""
+    import datetime
+    require_tool("zic")
+    day = datetime.datetime.fromtimestamp(midnight - 1, datetime.timezone.utc)
+    (tmp_path / "leapseconds").write_text(
+        f"Leap\t{day.year}\t{day.strftime('%b')}\t{day.day}\t23:59:60\t+\tS\n")
+    (tmp_path / "zone").write_text("Zone\tLeaptest\t0\t-\tUTC\n")
+    out = tmp_path / "zoneinfo"
+    subprocess.run(["zic", "-d", str(out), "-L", str(tmp_path / "leapseconds"),
+                    str(tmp_path / "zone")], check=True, capture_output=True, timeout=30)
+    return out / "Leaptest"
+
+
+@needs_root
+def test_system_driver_inserts_a_leap_second_through_the_kernel(tockd, tmp_path):
+    """The `system` driver behind the clock shim, which also moves the machine's date (for
+    tockd only) to 25 s before the end of a day whose midnight has a leap second in the
+    `leapsectz` table. Once synchronised, tockd serves LI=1 and arms the kernel (STA_INS);
+    the shim's kernel repeats a second at midnight as Linux does; after it tockd clears
+    STA_INS. CAP_SYS_TIME is removed, so the real clock cannot move whatever happens."""
+    from conftest import BUILD
+    midnight = next_leap_midnight(time.time())
+    zone = leap_zone(tmp_path, midnight)
+    shift = (midnight - 25) - time.time()
+    env, log = shim_env(tmp_path, BUILD)
+    env["CLOCKSHIM_SHIFT"] = f"{shift:.6f}"
+    sport = free_udp_port()
+    # The server lives at the same date: tockd on a simulated clock shifted alike.
+    tockd(f"port {sport}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 5\n"
+          "cmdport 0\n", args=["-d", "--clock", f"sim:{shift:.6f}:0"], wait=r"serving NTP")
+    port = free_udp_port()
+    d = tockd(sim_client_config([sport], port=port, extra=f"leapsectz {zone}\n"), args=["-d"],
+              env=env, wrapper=SAFE, wait=r"serving NTP on 127.0.0.1")
+    assert "1 leap seconds known" in d.log(), d.log()
+
+    def status_calls():
+        return [(c, int(c["status"], 16)) for c in shim_calls(log)
+                if c["via"] != "kernel_leap" and int(c.get("modes", "0"), 16) & 0x0010]
+
+    def armed():
+        return any(st & 0x0010 for _, st in status_calls())  # STA_INS
+    assert wait_until(armed, 15), shim_calls(log)
+    assert not any(st & 0x0020 for _, st in status_calls())  # never STA_DEL
+    r = ntp_query("127.0.0.1", port)
+    assert r["leap"] == 1, r  # served: a second will be inserted at the end of the day
+    # Midnight (of the shifted date) passes: the shim's kernel inserts the second ...
+    assert wait_until(lambda: any(c["via"] == "kernel_leap" for c in shim_calls(log)), 40), \
+        shim_calls(log)
+    leap = [c for c in shim_calls(log) if c["via"] == "kernel_leap"]
+    assert leap[0]["dir"] == "1" and int(leap[0]["at"]) == midnight, leap
+    # ... and tockd clears STA_INS once the leap is over.
+    calls = shim_calls(log)
+    after = calls[calls.index(leap[0]) + 1:]
+
+    def cleared():
+        calls = shim_calls(log)
+        after = calls[calls.index(leap[0]) + 1:]
+        return any(int(c.get("modes", "0"), 16) & 0x0010 and not int(c["status"], 16) & 0x0030
+                   for c in after if c["via"] != "kernel_leap")
+    assert wait_until(cleared, 15), after
+
+
 def test_driftfile_and_leapsectz_at_start(tockd, tmp_path):
     """A corrupt driftfile is reported and ignored; a good one sets the frequency; the leap
     seconds of right/UTC are read from the time zone database."""
