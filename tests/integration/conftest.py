@@ -135,6 +135,14 @@ def pytest_unconfigure(config):
         shutil.rmtree(base, ignore_errors=True)
 
 
+def make_parents_searchable(path):
+    """Every directory above PATH gets search permission for group and others."""
+    for parent in pathlib.Path(path).parents:
+        st = parent.stat()
+        if not st.st_mode & 0o001:
+            os.chmod(parent, (st.st_mode & 0o7777) | 0o011)
+
+
 def open_to_test_user(path):
     """TOCK_TEST_USER mode: PATH (a test's temp dir) becomes the test user's, and every
     directory above it searchable, so tockd can write its driftfile, socket and logs there
@@ -142,32 +150,28 @@ def open_to_test_user(path):
     import pwd
     pw = pwd.getpwnam(TEST_USER)
     os.chown(path, pw.pw_uid, pw.pw_gid)
-    for parent in pathlib.Path(path).parents:
-        st = parent.stat()
-        if not st.st_mode & 0o001:
-            os.chmod(parent, (st.st_mode & 0o7777) | 0o011)
+    make_parents_searchable(path)
     return pw
+
+
+def _tree(path):
+    """PATH and, for a directory, everything below it."""
+    path = pathlib.Path(path)
+    return [path] + (list(path.rglob("*")) if path.is_dir() else [])
 
 
 def give_to_test_user(*paths):
     """TOCK_TEST_USER mode: files and directories a test prepares for tockd before starting
-    it (a dumpdir, a keyfile, certificates) become the test user's, recursively, as an
-    operator would prepare them for the daemon's user. Otherwise nothing changes."""
+    it (a dumpdir) become the test user's, recursively, as an operator would prepare them
+    for the daemon's user. Otherwise nothing changes."""
     if not (TEST_USER and is_root()):
         return
     import pwd
     pw = pwd.getpwnam(TEST_USER)
     for path in paths:
-        path = pathlib.Path(path)
-        todo = [path]
-        if path.is_dir():
-            todo += list(path.rglob("*"))
-        for p in todo:
+        for p in _tree(path):
             os.chown(p, pw.pw_uid, pw.pw_gid)
-        for parent in path.parents:
-            st = parent.stat()
-            if not st.st_mode & 0o001:
-                os.chmod(parent, (st.st_mode & 0o7777) | 0o011)
+        make_parents_searchable(path)
 
 
 def share_with_test_user(*paths):
@@ -179,17 +183,10 @@ def share_with_test_user(*paths):
     import pwd
     gid = pwd.getpwnam(TEST_USER).pw_gid
     for path in paths:
-        path = pathlib.Path(path)
-        todo = [path]
-        if path.is_dir():
-            todo += list(path.rglob("*"))
-        for p in todo:
+        for p in _tree(path):
             os.chown(p, 0, gid)
             os.chmod(p, 0o750 if p.is_dir() else 0o640)
-        for parent in path.parents:
-            st = parent.stat()
-            if not st.st_mode & 0o001:
-                os.chmod(parent, (st.st_mode & 0o7777) | 0o011)
+        make_parents_searchable(path)
 
 
 def daemon_owner():
