@@ -198,6 +198,15 @@ static void apply_clock_commands(struct tockd *d)
         log_warn("%s clock wrong by %.6f seconds, stepped",
                  strcmp(d->clock->name, "system") == 0 ? "system" : d->clock->name,
                  -cmd.step_offset);
+    /* What an operator checks on the day of a leap second: that the clock (the kernel, for
+     * the system driver) was told, and that the flag went away afterwards. */
+    if (cmd.set_leap) {
+        if (cmd.leap)
+            log_info("leap second: the %s clock will %s at the end of this UTC day", d->clock->name,
+                     cmd.leap > 0 ? "insert 23:59:60" : "skip 23:59:59");
+        else
+            log_info("leap second: flag cleared on the %s clock", d->clock->name);
+    }
     if (d->clock->apply(d->clock, &cmd) < 0 && !d->clock_error_logged) {
         log_err("the clock could not be adjusted (%s); tockd keeps measuring and serving",
                 strerror(errno));

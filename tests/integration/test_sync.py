@@ -297,6 +297,10 @@ def test_system_driver_inserts_a_leap_second_through_the_kernel(tockd, tmp_path)
         return any(int(c.get("modes", "0"), 16) & 0x0010 and not int(c["status"], 16) & 0x0030
                    for c in after if c["via"] != "kernel_leap")
     assert wait_until(cleared, 15), after
+    log_text = d.log()
+    assert "leap second: the system clock will insert 23:59:60 at the end of this UTC day" \
+        in log_text, log_text
+    assert "leap second: flag cleared on the system clock" in log_text, log_text
 
 
 def test_driftfile_and_leapsectz_at_start(tockd, tmp_path):
