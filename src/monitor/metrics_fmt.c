@@ -1,8 +1,9 @@
 #include "monitor/metrics_fmt.h"
 
+#include "util/textbuf.h"
+
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,75 +124,51 @@ size_t metrics_http_header(size_t body_len, char *buf, size_t cap)
 }
 
 /* ---- the text format ---- */
-
-struct out {
-    char *buf;
-    size_t cap, len;
-    bool overflow;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
+static void family(struct textbuf *o, const char *name, const char *type, const char *help)
 {
-    if (o->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len) {
-        o->overflow = true;
-        return;
-    }
-    o->len += (size_t)n;
-}
-
-static void family(struct out *o, const char *name, const char *type, const char *help)
-{
-    put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    textbuf_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A float in the format's syntax: integers in full, NaN and infinities by name, anything
  * else with the fewest digits that read back as the same double (so 0.0125 stays 0.0125
  * and a Unix time keeps its fraction). */
-static void put_value(struct out *o, double v)
+static void put_value(struct textbuf *o, double v)
 {
     char text[32];
     if (isnan(v)) {
-        put(o, "NaN\n");
+        textbuf_put(o, "NaN\n");
     } else if (isinf(v)) {
-        put(o, "%sInf\n", v > 0 ? "+" : "-");
+        textbuf_put(o, "%sInf\n", v > 0 ? "+" : "-");
     } else if (v == floor(v) && fabs(v) < 1e15) {
-        put(o, "%.0f\n", v);
+        textbuf_put(o, "%.0f\n", v);
     } else {
         for (int digits = 9; digits <= 17; digits++) {
             snprintf(text, sizeof(text), "%.*g", digits, v);
             if (strtod(text, NULL) == v)
                 break;
         }
-        put(o, "%s\n", text);
+        textbuf_put(o, "%s\n", text);
     }
 }
 
-static void put_name(struct out *o, const char *name, const char *labels)
+static void put_name(struct textbuf *o, const char *name, const char *labels)
 {
     if (labels && labels[0])
-        put(o, "%s{%s} ", name, labels);
+        textbuf_put(o, "%s{%s} ", name, labels);
     else
-        put(o, "%s ", name);
+        textbuf_put(o, "%s ", name);
 }
 
-static void sample(struct out *o, const char *name, const char *labels, double v)
+static void sample(struct textbuf *o, const char *name, const char *labels, double v)
 {
     put_name(o, name, labels);
     put_value(o, v);
 }
 
-static void sample_u64(struct out *o, const char *name, const char *labels, uint64_t v)
+static void sample_u64(struct textbuf *o, const char *name, const char *labels, uint64_t v)
 {
     put_name(o, name, labels);
-    put(o, "%" PRIu64 "\n", v);
+    textbuf_put(o, "%" PRIu64 "\n", v);
 }
 
 /* label="value" with the format's escapes (backslash, quote, newline); other control
@@ -249,7 +226,7 @@ static double unix_time(const struct timespec *ts)
 
 /* ---- the reference ---- */
 
-static void render_reference(struct out *o, const struct metrics_view *v)
+static void render_reference(struct textbuf *o, const struct metrics_view *v)
 {
     const struct candm_tracking *t = &v->tracking;
     char labels[LABELS_MAX] = "", refid[9], addr[CANDM_IP_STRLEN];
@@ -471,7 +448,7 @@ static const struct src_metric source_metrics[] = {
 
 #define N_SOURCE_METRICS (sizeof(source_metrics) / sizeof(source_metrics[0]))
 
-static void render_sources(struct out *o, const struct metrics_view *v)
+static void render_sources(struct textbuf *o, const struct metrics_view *v)
 {
     char labels[LABELS_MAX];
     family(o, "tock_source_info", "gauge",
@@ -515,7 +492,7 @@ static void render_sources(struct out *o, const struct metrics_view *v)
 
 /* ---- server, client log, the endpoint ---- */
 
-static void render_server(struct out *o, const struct metrics_view *v)
+static void render_server(struct textbuf *o, const struct metrics_view *v)
 {
     const struct candm_server_stats *s = &v->server;
     family(o, "tock_ntp_requests_total", "counter",
@@ -566,7 +543,7 @@ static void render_server(struct out *o, const struct metrics_view *v)
     sample_u64(o, "tock_command_dropped_total", NULL, s->cmd_drops);
 }
 
-static void render_clientlog(struct out *o, const struct metrics_view *v)
+static void render_clientlog(struct textbuf *o, const struct metrics_view *v)
 {
     family(o, "tock_clientlog_active", "gauge", "1 unless noclientlog is set.");
     sample(o, "tock_clientlog_active", NULL, v->clientlog_active);
@@ -595,7 +572,7 @@ size_t metrics_render_bound(int n_sources)
 
 size_t metrics_render(const struct metrics_view *v, char *buf, size_t cap)
 {
-    struct out o = {.buf = buf, .cap = cap};
+    struct textbuf o = {.buf = buf, .cap = cap};
     char labels[LABELS_MAX] = "";
     if (cap == 0)
         return 0;
