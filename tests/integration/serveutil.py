@@ -11,9 +11,9 @@ import re
 import socket
 import struct
 import subprocess
-import time
 
 from conftest import TOCKCTL
+from tockutil import wait_until  # noqa: F401  (re-exported for the tests)
 
 CHRONYC = "/usr/bin/chronyc"
 
@@ -70,16 +70,6 @@ def drop_summary(log_text):
         name, value = item.split("=")
         out[name] = int(value)
     return out
-
-
-def wait_until(predicate, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 # ---- chronyc's command protocol (inventory 3.3-3.9) ----

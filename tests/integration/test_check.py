@@ -7,12 +7,12 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
 from chronyd_util import chronyd
 from conftest import REPO, TOCKCTL
+from tockutil import wait_until
 
 PERF = re.compile(r" \| offset=-?\d+\.\d{9}s;0\.1;1 stratum=\d+;5;15 sources=\d+;1: "
                   r"reach=\d;;;0;8( age=\d+s)?( cert_days=-?\d+\.\d;14;0)?$")
@@ -29,16 +29,6 @@ def check(sock, *args):
         ctl(sock, "check", *args)
     assert err == "" and out.count("\n") == 1, (out, err)
     return rc, out.rstrip("\n")
-
-
-def wait_until(predicate, timeout, step=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def client_of(tockd, server, extra="", args=("-d", "-x")):

@@ -12,7 +12,7 @@ import pytest
 
 from chronyd_util import CHRONYC, chronyd
 from conftest import TOCKCTL, Daemon, free_udp_port
-from tockutil import ntp_query
+from tockutil import ntp_query, wait_until
 
 
 def run(*argv, timeout=30):
@@ -33,16 +33,6 @@ class Tock:
         rc, out, err = run(TOCKCTL, "-h", self.socket, "-j", *args)
         assert rc == 0, out + err
         return json.loads(out)
-
-
-def wait_until(predicate, timeout, step=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 @pytest.fixture(scope="module")

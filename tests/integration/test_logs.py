@@ -17,7 +17,7 @@ import pytest
 
 from chronyd_util import chronyd
 from conftest import REPO, TOCKCTL, daemon_owner, free_udp_port
-from tockutil import ntp_query
+from tockutil import ntp_query, wait_until
 
 KINDS = ("measurements", "statistics", "tracking", "selection")
 
@@ -42,16 +42,6 @@ LINE_RE = {
 def tockctl(sock, *args, timeout=20):
     return subprocess.run([str(TOCKCTL), "-h", str(sock), *args], capture_output=True,
                           text=True, timeout=timeout)
-
-
-def wait_until(predicate, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def read_lines(path):

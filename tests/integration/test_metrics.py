@@ -13,7 +13,7 @@ import time
 
 from chronyd_util import chronyd
 from conftest import TOCKCTL, free_udp_port
-from tockutil import ntp_query
+from tockutil import ntp_query, wait_until
 
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -92,16 +92,6 @@ def tockctl_json(sock, *args):
                        text=True, timeout=20)
     assert r.returncode == 0, r.stdout + r.stderr
     return json.loads(r.stdout)
-
-
-def wait_until(predicate, timeout, step=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def test_metrics_agree_with_tockctl(tockd):

@@ -10,6 +10,7 @@ import time
 
 from chronyd_util import CHRONYC, chronyd
 from conftest import TOCKCTL, give_to_test_user
+from tockutil import wait_until
 
 
 def ctl(sock, *args):
@@ -22,16 +23,6 @@ def sources(sock):
     rc, out, err = ctl(sock, "-j", "sourcestats")
     assert rc == 0, out + err
     return {s["address"]: s for s in json.loads(out)["sources"]}
-
-
-def wait_until(predicate, timeout, step=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def line(host, port, extra=""):

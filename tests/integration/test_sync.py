@@ -10,7 +10,7 @@ import pytest
 
 from chronyd_util import chronyd
 from conftest import TOCKCTL, free_udp_port, needs_root, require_tool
-from tockutil import ntp_query
+from tockutil import ntp_query, wait_until
 
 SAFE = ["setpriv", "--bounding-set", "-sys_time", "--inh-caps", "-sys_time"]
 
@@ -24,16 +24,6 @@ def tracking_json(sock):
     r = tockctl(sock, "-j", "tracking")
     assert r.returncode == 0, r.stdout + r.stderr
     return json.loads(r.stdout)
-
-
-def wait_until(predicate, timeout, step=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def test_chronyd_selects_tockd(tockd):

@@ -86,3 +86,15 @@ def drop_nscd_probes(trace):
             if len(later) > 1 and re.match(rf"^{pid}\s+close\({fd}\)", lines[later[1]]):
                 drop.add(later[1])
     return "".join(line for i, line in enumerate(lines) if i not in drop)
+
+
+def wait_until(predicate, timeout, step=0.2):
+    """Calls predicate until it returns a true value or `timeout` seconds have passed;
+    returns its last value (one more call at the deadline)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
