@@ -41,24 +41,7 @@ sh tests/certs/make-test-certs.sh "$work/certs" >/dev/null 2>&1 || { echo "canno
 probe="$build/bench/nts_probe"
 clk_tck=$(getconf CLK_TCK)
 
-free_port() {
-    /usr/bin/python3 -c '
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    try:
-        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", p))
-        b = socket.socket(socket.AF_INET, socket.SOCK_STREAM); b.bind(("127.0.0.1", p))
-        a.close(); b.close(); print(p); break
-    except OSError:
-        pass'
-}
-
-pin() {
-    if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-        echo "taskset -c $1"
-    fi
-}
+. bench/common.sh
 
 # start NAME HELPERS: the server on CPU 0; sets server_pid, port, ke_port.
 start() {

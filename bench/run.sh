@@ -43,24 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    /usr/bin/python3 -c '
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", p)); s.close()
-        print(p); break
-    except OSError:
-        pass'
-}
-
-# CPU pinning: "taskset -c N" as a command prefix (exec'd, so $! is the server's pid).
-pin() {
-    if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-        echo "taskset -c $1"
-    fi
-}
+. bench/common.sh
 
 common_conf() {
     printf 'port %s\nbindaddress 127.0.0.1\nallow 127.0.0.0/8\nlocal stratum 10\ncmdport 0\n' "$1"
