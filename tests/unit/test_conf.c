@@ -971,14 +971,20 @@ static void planned_source_options_get_an_info(void **state)
     (void)state;
     struct loaded *l = load("server a.example iburst xleave\n"
                             "pool b.example filter 3 presend 6 maxsources 2\n"
-                            "server c.example maxdelay 0.5 extfield F323\n");
+                            "server c.example maxdelay 0.5 extfield F323\n"
+                            "server d.example maxdelayquant 0.2 maxunreach 3 auto_offline copy\n");
     char *all = printed(l);
-    assert_string_equal(all, "t.conf:1: info: server option xleave: accepted, not active yet\n"
-                             "t.conf:2: info: pool option filter: accepted, not active yet\n"
-                             "t.conf:2: info: pool option presend: accepted, not active yet\n"
-                             "t.conf:3: info: server option extfield: accepted, not active yet\n");
+    assert_string_equal(all,
+                        "t.conf:1: info: server option xleave: accepted, not active yet\n"
+                        "t.conf:2: info: pool option filter: accepted, not active yet\n"
+                        "t.conf:2: info: pool option presend: accepted, not active yet\n"
+                        "t.conf:3: info: server option extfield: accepted, not active yet\n"
+                        "t.conf:4: info: server option maxdelayquant: accepted, not active yet\n"
+                        "t.conf:4: info: server option maxunreach: accepted, not active yet\n"
+                        "t.conf:4: info: server option auto_offline: accepted, not active yet\n"
+                        "t.conf:4: info: server option copy: accepted, not active yet\n");
     assert_int_equal(l->rc, 0);
-    assert_int_equal(l->c.n_sources, 3);
+    assert_int_equal(l->c.n_sources, 4);
     free(all);
     unload(l);
 }
