@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 /* The cryptographic state a key keeps ready: big enough for every Nettle context used. */
 union key_state {
     struct md5_ctx md5;
@@ -180,17 +182,6 @@ static bool parse_id(const struct word *w, uint32_t *id)
     return true;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool has_prefix(const struct word *w, const char *prefix)
 {
     size_t n = strlen(prefix);
@@ -206,8 +197,8 @@ static size_t decode_key(const struct word *w, uint8_t *out)
         if (digits % 2)
             return 0;
         for (size_t i = 0; i < digits / 2; i++) {
-            int hi = hex_value(w->p[4 + 2 * i]);
-            int lo = hex_value(w->p[5 + 2 * i]);
+            int hi = hex_digit(w->p[4 + 2 * i]);
+            int lo = hex_digit(w->p[5 + 2 * i]);
             if (hi < 0 || lo < 0)
                 return 0;
             out[i] = (uint8_t)(hi << 4 | lo);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto/ntp_packet.h" /* NTP_MIN_EF_LEN */
+#include "util/hex.h"
 
 #define MAX_LINES  (4 + NTS_MAX_COOKIES)
 #define MAX_TOKENS 4
@@ -68,17 +69,6 @@ int nts_cookie_file_format(const struct nts_cookie_file *f, char *buf, size_t ca
 }
 
 /* ---- parsing ---- */
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Exactly `want` bytes of hex (want 0: any even length up to cap). Returns the length or -1. */
 static int get_hex(const char *s, uint8_t *out, size_t cap, size_t want)

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 #define SLOT_MASK (NTS_KEYRING_SLOTS - 1)
 #define MAX_AGE   1e12 /* anything larger in a key file is treated as this (far past) */
 
@@ -218,24 +220,13 @@ static int split_words(struct span line, struct span *words, int max)
     return n;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_id(struct span w, uint32_t *id)
 {
     if (w.len < 1 || w.len > 8)
         return false;
     uint32_t v = 0;
     for (size_t i = 0; i < w.len; i++) {
-        int d = hexval(w.p[i]);
+        int d = hex_digit(w.p[i]);
         if (d < 0)
             return false;
         v = (v << 4) | (uint32_t)d;
@@ -249,7 +240,7 @@ static bool parse_key(struct span w, uint8_t *key, size_t key_len)
     if (w.len != 2 * key_len)
         return false;
     for (size_t i = 0; i < key_len; i++) {
-        int hi = hexval(w.p[2 * i]), lo = hexval(w.p[2 * i + 1]);
+        int hi = hex_digit(w.p[2 * i]), lo = hex_digit(w.p[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         key[i] = (uint8_t)(hi << 4 | lo);

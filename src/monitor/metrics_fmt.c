@@ -1,13 +1,13 @@
 #include "monitor/metrics_fmt.h"
 
-#include "util/textbuf.h"
-
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/textbuf.h"
 
 /* ---- HTTP ---- */
 

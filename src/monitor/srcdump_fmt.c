@@ -1,9 +1,9 @@
 #include "monitor/srcdump_fmt.h"
 
-#include "util/textbuf.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "util/textbuf.h"
 size_t srcdump_format(char *buf, size_t cap, const char *name, bool authenticated, uint8_t reach,
                       int reach_size, const struct srcstats *st)
 {
